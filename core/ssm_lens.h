@@ -1,0 +1,200 @@
+/*
+ * ssm_lens.h: the contract of the ssm-lens core.
+ *
+ * A selective state-space block (diagonal A, input-dependent step size
+ * delta, B and C), its recurrent scan, the same block written as a causal
+ * attention matrix, and the terms of the generalization bound of
+ * Honarpisheh, Bozdag, Camps and Sznaier, "Generalization Error Analysis
+ * for Selective State-Space Models Through the Lens of Attention"
+ * (NeurIPS 2025).
+ *
+ * Symbols
+ *   T  sequence length (steps t = 0..T-1 in code, 1..T in the paper)
+ *   d  channels, the width of one input row u[t]
+ *   N  states per channel
+ *   K  outputs of the readout (1 for a vector w)
+ *
+ * Layout: every matrix is row-major float32 unless stated otherwise.
+ *   u      T×d   u[t*d + j]
+ *   A      d×N   row j is the diagonal of channel j's continuous state matrix
+ *   W_B    N×d   B[t] = W_B u[t]
+ *   W_C    N×d   C[t] = W_C u[t]
+ *   q      d     delta[t] = softplus(p + q·u[t])
+ *   W      K×d   logits = W y[T-1]
+ *   y      T×d   y[t*d + j]
+ *   alpha  T×T   alpha[t*T + s], row t = output step, column s = input step
+ *
+ * Ownership: the caller allocates every input and output array. A function
+ * that needs work memory allocates it with malloc, frees it before
+ * returning and reports SSM_ERR_ALLOC when it cannot get it.
+ *
+ * Errors: every function returns an ssm_status and never prints or exits.
+ * Where a failure has a position, it is written to *fault when fault is
+ * not NULL.
+ */
+#ifndef SSM_LENS_H
+#define SSM_LENS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ssm_status {
+    SSM_OK = 0,
+    SSM_ERR_SHAPE = 1,     /* a size is zero, negative or above SSM_MAX_* */
+    SSM_ERR_NONFINITE = 2, /* NaN or Infinity in an input or parameter */
+    SSM_ERR_OVERFLOW = 3,  /* a result exceeds the float32 range */
+    SSM_ERR_ALLOC = 4,     /* malloc failed */
+    SSM_ERR_ARGUMENT = 5   /* an option is out of its range */
+} ssm_status;
+
+/* Sizes above these are rejected with SSM_ERR_SHAPE before any allocation. */
+#define SSM_MAX_T 1000000000
+#define SSM_MAX_D 4096
+#define SSM_MAX_N 4096
+#define SSM_MAX_K 4096
+
+/* Attention views other than a channel index j >= 0. */
+#define SSM_VIEW_MEAN (-1)  /* (1/d) sum_j alpha_j[t,s] */
+#define SSM_VIEW_LOGIT (-2) /* c_t[s] = sum_j W[k,j] alpha_j[t,s] u_j[s] */
+
+/* Where a failure happened: the step t (0-based) and the array index
+ * involved, or -1 when it does not apply. */
+typedef struct ssm_fault {
+    int32_t step;
+    int32_t index;
+} ssm_fault;
+
+/* A model's parameters. All pointers are borrowed, never freed here.
+ * In wasm32 every field is 4 bytes wide, so the byte offsets are
+ * d 0, N 4, K 8, A 12, W_B 16, W_C 20, q 24, p 28, W 32. */
+typedef struct ssm_model {
+    int32_t d;
+    int32_t N;
+    int32_t K;
+    const float *A;   /* d×N */
+    const float *W_B; /* N×d */
+    const float *W_C; /* N×d */
+    const float *q;   /* d */
+    float p;
+    const float *W;   /* K×d */
+} ssm_model;
+
+/* Checks sizes against SSM_MAX_* and every parameter for NaN or Infinity.
+ * fault->index is the offending size (0 d, 1 N, 2 K) for SSM_ERR_SHAPE,
+ * or for SSM_ERR_NONFINITE the tensor (0 A, 1 W_B, 2 W_C, 3 q, 4 p, 5 W)
+ * with fault->step the flat position inside it. */
+ssm_status ssm_check_model(const ssm_model *model, ssm_fault *fault);
+
+/* Runs the recurrent scan over u (T×d) and writes delta (T), y (T×d) and
+ * logits (K) = W y[T-1]. The state is carried in float64 and each output
+ * is rounded to float32 once; an output beyond the float32 range gives
+ * SSM_ERR_OVERFLOW with fault->step = t. A NaN or Infinity in u gives
+ * SSM_ERR_NONFINITE with fault->step = t and fault->index = j.
+ * ssm_forward is vectorized over states with wasm SIMD; ssm_forward_plain
+ * is its scalar twin and computes the same values. */
+ssm_status ssm_forward(const ssm_model *model, const float *u, int32_t T,
+                       float *delta, float *y, float *logits, ssm_fault *fault);
+ssm_status ssm_forward_plain(const ssm_model *model, const float *u, int32_t T,
+                             float *delta, float *y, float *logits,
+                             ssm_fault *fault);
+
+/* Writes the T×T attention matrix of the block for input u (T×d):
+ *   view = j >= 0      alpha_j[t,s] = delta[s] sum_n C[t]_n exp(A[j,n](L[t]-L[s])) B[s]_n
+ *   SSM_VIEW_MEAN      the mean of alpha_j over the d channels
+ *   SSM_VIEW_LOGIT     c_t[s] = sum_j W[k,j] alpha_j[t,s] u_j[s] for readout row k
+ * where L[t] = delta[0] + ... + delta[t]. Entries with s > t are 0.
+ * Row t of the logit view sums to W[k]·y[t]; row T-1 sums to logits[k].
+ * k is used by the logit view only and must be in 0..K-1.
+ * Entries beyond the float32 range give SSM_ERR_OVERFLOW with fault->step
+ * set to the row t where it was detected.
+ * ssm_attention computes blocks of rows with wasm SIMD from anchors that
+ * are exact in float64 (relative error about 1e-6);
+ * ssm_attention_plain evaluates every entry directly in float64. */
+ssm_status ssm_attention(const ssm_model *model, const float *u, int32_t T,
+                         int32_t view, int32_t k, float *alpha,
+                         ssm_fault *fault);
+ssm_status ssm_attention_plain(const ssm_model *model, const float *u,
+                               int32_t T, int32_t view, int32_t k,
+                               float *alpha, ssm_fault *fault);
+
+/* Norms of the bound's assumptions, all float64. Spectral norms are the
+ * largest singular value; "frobenius" fields are what the authors' logs
+ * record as B_B, B_C and B_q. */
+typedef struct ssm_norms {
+    double s_A;           /* max A[j,n], the spectral abscissa of A_c */
+    double B_A;           /* ||A_c||_2 = max |A[j,n]| */
+    double M_A;           /* ||A_c||_{2,1} = sum |A[j,n]| */
+    double B_A_frobenius; /* sqrt(sum A[j,n]^2) */
+    double B_B;           /* ||W_B||_2 */
+    double B_B_frobenius;
+    double M_B;           /* ||W_B||_{1,1} = sum |W_B| */
+    double B_C;           /* ||W_C||_2 */
+    double B_C_frobenius;
+    double M_C;           /* ||W_C||_{1,1} */
+    double B_w;           /* ||W||_2; for K = 1 the Euclidean norm of w */
+    double B_w_frobenius;
+    double M_w;           /* sum |W| */
+    double B_q;           /* ||q||_2 */
+    double M_q;           /* ||q||_1 */
+    double p;             /* the bias of the step size, with its sign */
+} ssm_norms;
+
+ssm_status ssm_compute_norms(const ssm_model *model, ssm_norms *norms);
+
+/* What the bound depends on. The norms are those of the variant the caller
+ * chose (spectral or Frobenius); the fields are all float64 so that the
+ * struct can be filled from JavaScript as a Float64Array. */
+typedef struct ssm_bound_input {
+    double s_A, B_A, B_B, B_C, B_w, B_q, p;
+    double d, N;
+    double B_u;   /* max ||u[t]||_2 over the inputs considered, > 0 */
+    double m;     /* training samples, >= 1 */
+    double delta; /* confidence parameter in (0, 1) */
+    double c_l;   /* loss range, > 0 */
+    double l_l;   /* Lipschitz constant of the loss, > 0 */
+    double T;     /* sequence length, 1 <= T <= 1e15 */
+    double eta;   /* slack added to s_A, >= 0 */
+} ssm_bound_input;
+
+/* The bound's terms. A term that exceeds the double range is +Infinity and
+ * its log10_ twin carries the value. gap_bound is NaN when the logarithm
+ * in the gap formula is not positive; vacuous is then 1. */
+typedef struct ssm_bound_terms {
+    double delta_min;    /* softplus(p - B_q B_u) */
+    double M_delta;      /* softplus(p + B_q B_u) */
+    double rho_A;        /* exp((s_A+eta) * (s_A+eta < 0 ? delta_min : M_delta)) */
+    double rho_A_paper;  /* exp((s_A+eta) * delta_min), the literal formula */
+    double S1, log10_S1; /* sum_{t<T} rho_A^t */
+    double S2, log10_S2; /* sum_{t<T} t rho_A^t */
+    double C_F, log10_C_F;
+    double gap_bound;    /* the gap formula, NaN when undefined */
+    double vacuous;      /* 1 when the gap bound says nothing (>= c_l) */
+    double C_F_linear_attention, log10_C_F_linear_attention;
+    double E_abs_rademacher_sum; /* E|sigma_1 + ... + sigma_m| */
+    double lower_bound, log10_lower_bound;
+    double lower_bound_paper, log10_lower_bound_paper;
+} ssm_bound_terms;
+
+ssm_status ssm_compute_bound(const ssm_bound_input *input,
+                             ssm_bound_terms *terms);
+
+/* The length sums for any rho > 0 and T >= 0, without cancellation near
+ * rho = 1. The log10_ outputs stay finite where the sums overflow. */
+ssm_status ssm_length_sums(double rho, double T, double *S1, double *log10_S1,
+                           double *S2, double *log10_S2);
+
+/* E|sigma_1 + ... + sigma_m| for m independent Rademacher signs, m >= 1. */
+double ssm_expected_abs_rademacher_sum(double m);
+
+/* sizeof of ssm_model, ssm_norms, ssm_bound_input, ssm_bound_terms and
+ * ssm_fault for which = 0..4, else -1. */
+int32_t ssm_struct_size(int32_t which);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SSM_LENS_H */

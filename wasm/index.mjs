@@ -1,0 +1,8 @@
+// ssm-lens: a selective state-space model seen as attention, and the terms
+// of its generalization bound. See README.md for examples.
+export { SsmLensError } from './errors.mjs';
+export { loadWasm } from './loader.mjs';
+export {
+  LIMITS, Model, createModel, modelFromStateDict, randomModel,
+} from './model.mjs';
+export { TERMS, bound, modelNorms } from './bound.mjs';
