@@ -1,0 +1,240 @@
+#!/usr/bin/env node
+// ssm-lens command line: the forward pass, the attention matrix and the
+// bound terms of a model for one input, without a browser.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+import {
+  SsmLensError, TERMS, bound, modelFromStateDict, randomModel,
+} from '../wasm/index.mjs';
+
+const USAGE = `Usage: ssm-lens <command> [options]
+
+Commands:
+  run        forward pass: logits, the last output y[T-1] and the step sizes
+  attention  the T×T attention matrix (row t = output step, column s = input step)
+  bound      every term of the generalization bound
+
+Model (one of):
+  --model FILE      PyTorch state dict as JSON (the authors' layouts)
+  --random          seeded random model with the authors' initialization,
+                    set by --sA (default 0), --d (4), --N (4), --vocab (2), --seed (0)
+
+Input (one of):
+  --tokens 0,1,1    comma-separated token ids
+  --bits 0110       one token id (0 or 1) per character
+
+Options:
+  --view V          attention: 'mean', 'logit' or a channel index (default mean)
+  --class K         attention --view logit: the readout row (default: arg-max)
+  --m M             bound: training samples (default 1000)
+  --delta D         bound: confidence parameter in (0, 1) (default 0.05)
+  --T T             bound: sequence length (default: the input's length)
+  --B_u B           bound: input norm bound (default: from the input)
+  --c_l C, --l_l L  bound: loss range and Lipschitz constant (default 1, 1)
+  --eta E           bound: slack added to s_A (default 0)
+  --norms KIND      bound: 'spectral' (default) or 'frobenius'
+  --json            print JSON instead of a table
+  -h, --help        print this help
+
+Examples:
+  ssm-lens run --model model.json --tokens 0,1,1 --json
+  ssm-lens attention --random --sA -0.1 --bits 0110 --view logit
+  ssm-lens bound --model model.json --tokens 0,1,1 --m 1000 --delta 0.05 --T 1000
+
+Exit codes: 0 success, 1 numerical failure (such as overflow), 2 invalid usage.`;
+
+const OPTIONS = {
+  model: { type: 'string' }, random: { type: 'boolean' },
+  sA: { type: 'string' }, d: { type: 'string' }, N: { type: 'string' },
+  vocab: { type: 'string' }, seed: { type: 'string' },
+  tokens: { type: 'string' }, bits: { type: 'string' },
+  view: { type: 'string' }, class: { type: 'string' },
+  m: { type: 'string' }, delta: { type: 'string' }, T: { type: 'string' },
+  B_u: { type: 'string' }, c_l: { type: 'string' }, l_l: { type: 'string' },
+  eta: { type: 'string' }, norms: { type: 'string' },
+  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+};
+
+class UsageError extends Error {}
+
+function numberOption(values, name) {
+  if (values[name] === undefined) return undefined;
+  const text = values[name].trim();
+  const value = Number(text);
+  if (text === '' || !Number.isFinite(value)) {
+    throw new UsageError(`--${name} must be a number, got '${values[name]}'`);
+  }
+  return value;
+}
+
+function parseInput(values) {
+  if (values.tokens !== undefined && values.bits !== undefined) {
+    throw new UsageError('give either --tokens or --bits, not both');
+  }
+  if (values.bits !== undefined) {
+    if (!/^[01]+$/.test(values.bits)) {
+      throw new UsageError(`--bits must be a non-empty string of 0 and 1, got '${values.bits}'`);
+    }
+    return Array.from(values.bits, Number);
+  }
+  if (values.tokens !== undefined) {
+    const parts = values.tokens.split(',').map((part) => part.trim());
+    const tokens = parts.map(Number);
+    const bad = parts.findIndex((part, i) => part === '' || !Number.isInteger(tokens[i]) || tokens[i] < 0);
+    if (bad >= 0) {
+      throw new UsageError(`--tokens must be comma-separated non-negative integers; item ${bad} is '${parts[bad]}'`);
+    }
+    return tokens;
+  }
+  throw new UsageError('an input is required: --tokens 0,1,1 or --bits 0110');
+}
+
+async function loadModel(values) {
+  if (values.model !== undefined && values.random) {
+    throw new UsageError('give either --model FILE or --random, not both');
+  }
+  if (values.model !== undefined) {
+    let text;
+    try {
+      text = readFileSync(values.model, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--model: cannot read '${values.model}' (${error.code ?? error.message})`);
+    }
+    return modelFromStateDict(text);
+  }
+  if (values.random) {
+    const settings = {};
+    for (const name of ['sA', 'd', 'N', 'vocab', 'seed']) {
+      const value = numberOption(values, name);
+      if (value !== undefined) settings[name] = value;
+    }
+    return randomModel(settings);
+  }
+  throw new UsageError('a model is required: --model FILE or --random');
+}
+
+/** JSON numbers only: Infinity and NaN have no JSON form and become null. */
+function toJson(value) {
+  return JSON.stringify(value, (key, v) => {
+    if (ArrayBuffer.isView(v)) return Array.from(v, (x) => (Number.isFinite(x) ? x : null));
+    if (typeof v === 'number' && !Number.isFinite(v)) return null;
+    return v;
+  });
+}
+
+function formatNumber(value) {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'boolean') return String(value);
+  if (typeof value !== 'number') return String(value);
+  if (value === 0 || (Math.abs(value) >= 1e-3 && Math.abs(value) < 1e6)) return String(Number(value.toPrecision(6)));
+  return value.toExponential(5);
+}
+
+function printRun(result) {
+  const lines = [
+    `T = ${result.T}, d = ${result.d}`,
+    `logits  ${Array.from(result.logits, formatNumber).join('  ')}`,
+    `y[T-1]  ${Array.from(result.y_last, formatNumber).join('  ')}`,
+    `delta   ${Array.from(result.delta.slice(0, 16), formatNumber).join('  ')}${result.T > 16 ? '  …' : ''}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function printAttention(T, view, alpha) {
+  const lines = [`attention view ${view}, T = ${T} (row t = output step, column s = input step)`];
+  for (let t = 0; t < T; t++) {
+    const row = Array.from(alpha.subarray(t * T, t * T + t + 1), (v) => v.toExponential(3).padStart(11));
+    lines.push(`t=${String(t).padEnd(4)} ${row.join(' ')}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function printBound(terms) {
+  const lines = [`bound terms (norms: ${terms.norms}; m = ${terms.m}, δ = ${terms.delta}, T = ${terms.T}, c_l = ${terms.c_l}, l_l = ${terms.l_l}, η = ${terms.eta})`];
+  for (const [name, info] of Object.entries(TERMS)) {
+    let value = formatNumber(terms[name]);
+    if (terms.overflow.includes(name)) value = `10^${terms.log10[name].toFixed(3)} (beyond double range)`;
+    if (name === 'gap_bound' && terms.vacuous) value = `${value} (vacuous: not below c_l = ${terms.c_l})`;
+    lines.push(`${info.symbol.padEnd(15)} ${value.padEnd(26)} ${info.provenance.padEnd(8)} ${info.formula}`);
+  }
+  if (terms.rho_A_differs) {
+    lines.push('note: s_A + η ≥ 0, so ρ_A uses M_Δ; the paper\'s ρ_A (with Δ_min) does not bound the decay here');
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function main(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error.message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  const [command, ...extra] = positionals;
+  if (!['run', 'attention', 'bound'].includes(command)) {
+    throw new UsageError(`unknown command '${command}'; expected run, attention or bound`);
+  }
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+
+  const input = parseInput(values);
+  const model = await loadModel(values);
+
+  if (command === 'run') {
+    const result = model.forward(input);
+    if (values.json) {
+      process.stdout.write(`${toJson({ logits: result.logits, y_last: result.y_last, delta: result.delta })}\n`);
+    } else {
+      printRun(result);
+    }
+    return 0;
+  }
+
+  if (command === 'attention') {
+    const view = values.view ?? 'mean';
+    const k = numberOption(values, 'class');
+    const alpha = model.attention(input, /^\d+$/.test(view) ? Number(view) : view, { k });
+    const T = input.length;
+    if (values.json) {
+      const rows = Array.from({ length: T }, (_, t) => alpha.subarray(t * T, (t + 1) * T));
+      process.stdout.write(`${toJson({ T, view, alpha: rows })}\n`);
+    } else {
+      printAttention(T, view, alpha);
+    }
+    return 0;
+  }
+
+  const options = { sequences: [input] };
+  for (const name of ['m', 'delta', 'T', 'B_u', 'c_l', 'l_l', 'eta']) {
+    const value = numberOption(values, name);
+    if (value !== undefined) options[name] = value;
+  }
+  if (values.norms !== undefined) options.norms = values.norms;
+  const terms = bound(model, options);
+  if (values.json) {
+    process.stdout.write(`${toJson(terms)}\n`);
+  } else {
+    printBound(terms);
+  }
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`ssm-lens: ${error.message}\nRun 'ssm-lens --help' for usage.\n`);
+    process.exitCode = 2;
+  } else if (error instanceof SsmLensError) {
+    process.stderr.write(`ssm-lens: ${error.message}\n`);
+    process.exitCode = ['overflow', 'nonfinite', 'alloc'].includes(error.code) ? 1 : 2;
+  } else {
+    process.stderr.write(`ssm-lens: ${error.stack ?? error}\n`);
+    process.exitCode = 1;
+  }
+}
