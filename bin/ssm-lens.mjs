@@ -164,10 +164,26 @@ function printBound(terms) {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** Joins '--sA -0.1' into '--sA=-0.1': parseArgs would read -0.1 as an option. */
+function joinNegativeValues(argv) {
+  const args = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : null;
+    const next = argv[i + 1];
+    if (OPTIONS[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      args.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      args.push(argv[i]);
+    }
+  }
+  return args;
+}
+
 async function main(argv) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(error.message);
   }

@@ -334,8 +334,14 @@ export async function modelFromStateDict(stateDict) {
     if (tensor.shape.length !== expected[part].length || tensor.shape.some((n, i) => n !== expected[part][i])) {
       throw new SsmLensError(`state dict: tensor '${name}' must have shape [${expected[part]}], got [${tensor.shape}]`);
     }
+    const count = tensor.shape.reduce((a, b) => a * b, 1);
+    if (tensor.data.length !== count) {
+      throw new SsmLensError(`state dict: tensor '${name}' has shape [${tensor.shape}] (${count} values) but holds ${tensor.data.length} values`);
+    }
     params[part] = tensor.data;
   }
+  // Pass the sizes explicitly so that each tensor is checked against them.
+  params.K = K;
   params.embedding = params.embedding ?? null;
   try {
     return await createModel(params);

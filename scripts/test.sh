@@ -1,0 +1,26 @@
+#!/bin/sh
+# Builds the module, installs what the tests need, and runs every test
+# under Node's built-in runner.
+set -eu
+cd "$(dirname "$0")/.."
+
+./build.sh
+
+# playwright-core drives the browser test; it is the only dev dependency.
+if [ ! -d node_modules/playwright-core ]; then
+    npm install --no-audit --no-fund
+fi
+
+# The browser test needs Debian's Chromium; install it as root, as build.sh
+# does for Emscripten. Without it that test is skipped and says so.
+if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: /usr/bin/chromium not found; installing Debian's chromium" >&2
+        apt-get update -q >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+    else
+        echo "test.sh: /usr/bin/chromium not found; the browser test will be skipped (sudo apt-get install chromium)" >&2
+    fi
+fi
+
+node --test tests/*.test.mjs
