@@ -18,6 +18,7 @@
 #elif defined(SSM_LENS_SIMDE)
 /* Native builds (sanitizers, fuzzers, native comparisons) run the same
  * SIMD source through SIMDe's portable wasm intrinsics. */
+#define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/wasm/simd128.h>
 #define SSM_HAVE_SIMD 1
 #else

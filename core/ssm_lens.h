@@ -150,7 +150,7 @@ ssm_status ssm_compute_norms(const ssm_model *model, ssm_norms *norms);
 typedef struct ssm_bound_input {
     double s_A, B_A, B_B, B_C, B_w, B_q, p;
     double d, N;
-    double B_u;   /* max ||u[t]||_2 over the inputs considered, > 0 */
+    double B_u;   /* max ||u[t]||_2 over the inputs considered, >= 0 */
     double m;     /* training samples, >= 1 */
     double delta; /* confidence parameter in (0, 1) */
     double c_l;   /* loss range, > 0 */

@@ -12,7 +12,7 @@ if [ ! -d node_modules/playwright-core ]; then
 fi
 
 # The browser test needs Debian's Chromium; install it as root, as build.sh
-# does for Emscripten. Without it that test is skipped and says so.
+# does for Emscripten. Without it that test is skipped with a message.
 if [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "test.sh: /usr/bin/chromium not found; installing Debian's chromium" >&2

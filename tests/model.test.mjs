@@ -122,7 +122,8 @@ test('randomModel follows the authors initialization', async () => {
       assert.equal(model.A[j * 6], Math.fround(sA), `A[${j},0] is s_A`);
       for (let n = 1; n < 6; n++) {
         const a = model.A[j * 6 + n];
-        assert.ok(a <= Math.fround(sA) && a >= sA - 10, `A[${j},${n}] = ${a} is outside s_A - 10·[0, 1)`);
+        assert.ok(a <= Math.fround(sA), `A[${j},${n}] = ${a} is above s_A`);
+        assert.ok(a >= sA - 10, `A[${j},${n}] = ${a} is below s_A - 10`);
       }
     }
     assert.equal(model.embedding.length, 5 * 8);
@@ -156,7 +157,7 @@ test('state dict errors name the tensor', { skip: skipFixture }, async () => {
   await assertRejects(modelFromStateDict(edit((t) => { delete t['SSM.ssm.W_C']; })), /tensor 'SSM\.ssm\.W_C' is missing/);
   await assertRejects(modelFromStateDict(edit((t) => { t['SSM.extra'] = { shape: [1], data: [0] }; })), /unknown tensor 'SSM\.extra'/);
   await assertRejects(modelFromStateDict(edit((t) => { t['SSM.ssm.W_B'].shape = [4, 3]; })), /tensor 'SSM\.ssm\.W_B' must have shape \[4,4\], got \[4,3\]/);
-  await assertRejects(modelFromStateDict(edit((t) => { t['SSM.ssm.q_delta'].data = [1, 2, 3]; })), /tensor 'SSM\.ssm\.q_delta' has shape \[4\] \(4 values\) but holds 3 values/);
+  await assertRejects(modelFromStateDict(edit((t) => { t['SSM.ssm.q_delta'].data = [1, 2, 3]; })), /tensor 'SSM\.ssm\.q_delta' has shape \[4\] \(4 values\) but contains 3 values/);
   await assertRejects(modelFromStateDict(edit((t) => { t['SSM.ssm.A'].data[5] = null; })), /A must contain numbers, got null at flat index 5/);
   await assertRejects(modelFromStateDict(edit((t) => { delete t['SSM.ssm.A']; })), /tensor 'SSM\.ssm\.A' or 'ssm\.A' is missing/);
   await assertRejects(modelFromStateDict('{"tensors": '), /state dict: invalid JSON/);

@@ -182,7 +182,7 @@ export class Model {
     return u;
   }
 
-  /** The parameters as a state dict in the authors' single-output or K-class layout. */
+  /** Returns the parameters as a state dict in the authors' single-output or K-class layout. */
   toStateDict() {
     const layout = STATE_DICT_LAYOUTS[this.K === 1 ? 0 : 1];
     const shapes = this.shapes();
@@ -328,7 +328,8 @@ export async function modelFromStateDict(stateDict) {
   };
   const params = { d, N, K, vocab, source: `state dict (${layout.name})` };
   for (const part of Object.keys(expected)) {
-    const tensor = part === 'A' ? A : part === 'W' ? W : read(part);
+    const loaded = { A, W };
+    const tensor = loaded[part] ?? read(part);
     if (tensor === null) continue;
     const name = layout.tensors[part];
     if (tensor.shape.length !== expected[part].length || tensor.shape.some((n, i) => n !== expected[part][i])) {
@@ -336,7 +337,7 @@ export async function modelFromStateDict(stateDict) {
     }
     const count = tensor.shape.reduce((a, b) => a * b, 1);
     if (tensor.data.length !== count) {
-      throw new SsmLensError(`state dict: tensor '${name}' has shape [${tensor.shape}] (${count} values) but holds ${tensor.data.length} values`);
+      throw new SsmLensError(`state dict: tensor '${name}' has shape [${tensor.shape}] (${count} values) but contains ${tensor.data.length} values`);
     }
     params[part] = tensor.data;
   }
