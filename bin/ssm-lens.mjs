@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import {
-  SsmLensError, TERMS, bound, modelFromStateDict, randomModel,
+  SsmLensError, TERMS, bound, modelFromStateDict, randomModel, sweep,
 } from '../wasm/index.mjs';
 
 const USAGE = `Usage: ssm-lens <command> [options]
@@ -14,13 +14,14 @@ Commands:
   run        forward pass: logits, the last output y[T-1] and the step sizes
   attention  the T×T attention matrix (row t = output step, column s = input step)
   bound      every term of the generalization bound
+  sweep      every bound term over a grid of T or of s_A
 
 Model (one of):
   --model FILE      PyTorch state dict as JSON (the authors' layouts)
   --random          seeded random model with the authors' initialization,
                     set by --sA (default 0), --d (4), --N (4), --vocab (2), --seed (0)
 
-Input (one of):
+Input (one of; optional for sweep, where it sets B_u):
   --tokens 0,1,1    comma-separated token ids
   --bits 0110       one token id (0 or 1) per character
 
@@ -34,13 +35,20 @@ Options:
   --c_l C, --l_l L  bound: loss range and Lipschitz constant (default 1, 1)
   --eta E           bound: slack added to s_A (default 0)
   --norms KIND      bound: 'spectral' (default) or 'frobenius'
+  --over AXIS       sweep: 'T' (log-spaced grid) or 's_A' (linear grid; A is
+                    shifted so that its largest entry takes each value)
+  --from X, --to Y  sweep: the grid's first and last value
+  --points P        sweep: number of grid points (default 50)
   --json            print JSON instead of a table
+  --csv             sweep: print CSV, one row per grid point
   -h, --help        print this help
 
 Examples:
   ssm-lens run --model model.json --tokens 0,1,1 --json
   ssm-lens attention --random --sA -0.1 --bits 0110 --view logit
   ssm-lens bound --model model.json --tokens 0,1,1 --m 1000 --delta 0.05 --T 1000
+  ssm-lens sweep --model model.json --over T --from 1 --to 1e6 --points 50 --csv
+  ssm-lens sweep --model model.json --over s_A --from -0.1 --to 0.1 --points 21 --T 1000
 
 Exit codes: 0 success, 1 numerical failure (such as overflow), 2 invalid usage.`;
 
@@ -53,7 +61,9 @@ const OPTIONS = {
   m: { type: 'string' }, delta: { type: 'string' }, T: { type: 'string' },
   B_u: { type: 'string' }, c_l: { type: 'string' }, l_l: { type: 'string' },
   eta: { type: 'string' }, norms: { type: 'string' },
-  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  over: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+  points: { type: 'string' },
+  json: { type: 'boolean' }, csv: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 };
 
 class UsageError extends Error {}
@@ -164,6 +174,67 @@ function printBound(terms) {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+function boundOptions(input, values) {
+  const options = input ? { sequences: [input] } : {};
+  for (const name of ['m', 'delta', 'T', 'B_u', 'c_l', 'l_l', 'eta']) {
+    const value = numberOption(values, name);
+    if (value !== undefined) options[name] = value;
+  }
+  if (values.norms !== undefined) options.norms = values.norms;
+  return options;
+}
+
+const SWEEP_COLUMNS = [
+  'T', 's_A', 'B_A', 'B_u', 'delta_min', 'M_delta', 'rho_A', 'rho_A_paper', 'S1', 'S2', 'C_F',
+  'gap_bound', 'vacuous', 'C_F_linear_attention', 'lower_bound', 'lower_bound_paper',
+];
+const LOG10_COLUMNS = ['S1', 'S2', 'C_F', 'C_F_linear_attention', 'lower_bound', 'lower_bound_paper'];
+
+function runSweep(model, input, values) {
+  const over = values.over;
+  if (over !== 'T' && over !== 's_A') {
+    throw new UsageError(`--over must be 'T' or 's_A', got '${over ?? ''}'`);
+  }
+  const from = numberOption(values, 'from');
+  const to = numberOption(values, 'to');
+  if (from === undefined || to === undefined) {
+    throw new UsageError('sweep needs --from and --to');
+  }
+  const options = { ...boundOptions(input, values), over, from, to };
+  const points = numberOption(values, 'points');
+  if (points !== undefined) options.points = points;
+  if (over === 'T') delete options.T;
+  const result = sweep(model, options);
+
+  if (values.json) {
+    process.stdout.write(`${toJson(result)}\n`);
+    return;
+  }
+  const header = [...SWEEP_COLUMNS, ...LOG10_COLUMNS.map((name) => `log10_${name}`)];
+  const rows = result.points.map((point) => [
+    ...SWEEP_COLUMNS.map((name) => point[name]),
+    ...LOG10_COLUMNS.map((name) => point.log10[name]),
+  ]);
+  if (values.csv) {
+    const cell = (v) => (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '' : String(v));
+    const lines = [header.join(','), ...rows.map((row) => row.map(cell).join(','))];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return;
+  }
+  const shown = [over, 'rho_A', 'S2', 'C_F', 'gap_bound', 'lower_bound'];
+  const lines = [`sweep over ${over}: ${result.points.length} points (terms beyond the double range as 10^x)`];
+  lines.push(shown.map((name) => name.padStart(14)).join(' '));
+  for (const point of result.points) {
+    const cells = shown.map((name) => {
+      if (point.overflow.includes(name)) return `10^${point.log10[name].toFixed(1)}`;
+      if (name === 'gap_bound' && point.vacuous) return 'vacuous';
+      return formatNumber(point[name]);
+    });
+    lines.push(cells.map((cell) => cell.padStart(14)).join(' '));
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 /** Joins '--sA -0.1' into '--sA=-0.1': parseArgs would read -0.1 as an option. */
 function joinNegativeValues(argv) {
   const args = [];
@@ -193,13 +264,20 @@ async function main(argv) {
     return values.help ? 0 : 2;
   }
   const [command, ...extra] = positionals;
-  if (!['run', 'attention', 'bound'].includes(command)) {
-    throw new UsageError(`unknown command '${command}'; expected run, attention or bound`);
+  if (!['run', 'attention', 'bound', 'sweep'].includes(command)) {
+    throw new UsageError(`unknown command '${command}'; expected run, attention, bound or sweep`);
   }
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  if (values.json && values.csv) throw new UsageError('give either --json or --csv, not both');
 
-  const input = parseInput(values);
+  const hasInput = values.tokens !== undefined || values.bits !== undefined;
+  const input = command === 'sweep' && !hasInput ? null : parseInput(values);
   const model = await loadModel(values);
+
+  if (command === 'sweep') {
+    runSweep(model, input, values);
+    return 0;
+  }
 
   if (command === 'run') {
     const result = model.forward(input);
@@ -225,13 +303,7 @@ async function main(argv) {
     return 0;
   }
 
-  const options = { sequences: [input] };
-  for (const name of ['m', 'delta', 'T', 'B_u', 'c_l', 'l_l', 'eta']) {
-    const value = numberOption(values, name);
-    if (value !== undefined) options[name] = value;
-  }
-  if (values.norms !== undefined) options.norms = values.norms;
-  const terms = bound(model, options);
+  const terms = bound(model, boundOptions(input, values));
   if (values.json) {
     process.stdout.write(`${toJson(terms)}\n`);
   } else {

@@ -280,7 +280,26 @@ static factor product(const factor *factors, int count) {
     return result;
 }
 
-ssm_status ssm_compute_bound(const ssm_bound_input *in, ssm_bound_terms *out) {
+/* C_F from its factors; ssm_compute_bound takes M_delta and S2 from the
+ * model, and the Table 1 fits vary one factor at a time. */
+static factor capacity(double M_delta, factor S2, double B_w, double B_B, double B_C,
+                       double B_A, double B_u, double B_q, double N, double d) {
+    const double reach23 = pow(M_delta * sqrt(N * d), 2.0 / 3) + pow(B_q * B_u, 2.0 / 3);
+    const factor factors[8] = {
+        plain_factor(M_delta), plain_factor(B_w), plain_factor(B_B), plain_factor(B_C),
+        plain_factor(B_A), plain_factor(B_u * B_u * B_u), plain_factor(pow(reach23, 1.5)), S2,
+    };
+    return product(factors, 8);
+}
+
+double ssm_capacity_log10(double M_delta, double log10_S2, double B_w, double B_B,
+                          double B_C, double B_A, double B_u, double B_q, double N,
+                          double d) {
+    const factor S2 = {pow(10, log10_S2), log10_S2};
+    return capacity(M_delta, S2, B_w, B_B, B_C, B_A, B_u, B_q, N, d).log10;
+}
+
+ssm_status ssm_check_bound_input(const ssm_bound_input *in) {
     const double norms[7] = {in->B_A, in->B_B, in->B_C, in->B_w, in->B_q, in->B_u, in->eta};
     for (int i = 0; i < 7; i++) {
         if (!is_nonnegative(norms[i])) {
@@ -288,12 +307,19 @@ ssm_status ssm_compute_bound(const ssm_bound_input *in, ssm_bound_terms *out) {
         }
     }
     if (!isfinite(in->s_A) || !isfinite(in->p) || !(in->d >= 1) || !(in->N >= 1) ||
-        !(in->m >= 1) || !(in->delta > 0 && in->delta < 1) || !(in->c_l > 0) ||
-        !(in->l_l > 0) || !(in->T >= 1 && in->T <= 1e15) || in->T != floor(in->T) ||
-        !isfinite(in->c_l) || !isfinite(in->l_l) || !isfinite(in->m)) {
+        !isfinite(in->d) || !isfinite(in->N) || !(in->m >= 1) || !isfinite(in->m) ||
+        !(in->delta > 0 && in->delta < 1) || !(in->c_l > 0) || !isfinite(in->c_l) ||
+        !(in->l_l > 0) || !isfinite(in->l_l) || !(in->T >= 1 && in->T <= SSM_MAX_BOUND_T) ||
+        in->T != floor(in->T)) {
         return SSM_ERR_ARGUMENT;
     }
+    return SSM_OK;
+}
 
+/* Every term for a checked input; E_abs = E|sigma_1 + ... + sigma_m| is
+ * passed in so that a sweep computes it once. */
+ssm_status ssm_bound_terms_with(const ssm_bound_input *in, double E_abs,
+                                ssm_bound_terms *out) {
     /* Step-size range over every input with ||u|| <= B_u. */
     const double reach = in->B_q * in->B_u;
     out->delta_min = ssm_softplus(in->p - reach);
@@ -313,14 +339,8 @@ ssm_status ssm_compute_bound(const ssm_bound_input *in, ssm_bound_terms *out) {
         return status;
     }
 
-    const double reach23 = pow(out->M_delta * sqrt(in->N * in->d), 2.0 / 3) + pow(reach, 2.0 / 3);
-    const factor capacity[8] = {
-        plain_factor(out->M_delta), plain_factor(in->B_w), plain_factor(in->B_B),
-        plain_factor(in->B_C), plain_factor(in->B_A),
-        plain_factor(in->B_u * in->B_u * in->B_u), plain_factor(pow(reach23, 1.5)),
-        (factor){out->S2, out->log10_S2},
-    };
-    const factor C_F = product(capacity, 8);
+    const factor C_F = capacity(out->M_delta, (factor){out->S2, out->log10_S2}, in->B_w,
+                                in->B_B, in->B_C, in->B_A, in->B_u, in->B_q, in->N, in->d);
     out->C_F = C_F.value;
     out->log10_C_F = C_F.log10;
 
@@ -350,7 +370,7 @@ ssm_status ssm_compute_bound(const ssm_bound_input *in, ssm_bound_terms *out) {
     out->log10_C_F_linear_attention = C_F_LA.log10;
 
     /* Scalar sub-class d = N = 1, delta = 1, u = 1: x[T] = sum_{k<T} e^(s_A k). */
-    out->E_abs_rademacher_sum = ssm_expected_abs_rademacher_sum(in->m);
+    out->E_abs_rademacher_sum = E_abs;
     factor x_T;
     double unused, unused_log;
     ssm_length_sums(in->s_A, in->T, &x_T.value, &x_T.log10, &unused, &unused_log);
@@ -377,4 +397,12 @@ ssm_status ssm_compute_bound(const ssm_bound_input *in, ssm_bound_terms *out) {
         out->log10_lower_bound_paper = NAN;
     }
     return SSM_OK;
+}
+
+ssm_status ssm_compute_bound(const ssm_bound_input *in, ssm_bound_terms *out) {
+    const ssm_status status = ssm_check_bound_input(in);
+    if (status != SSM_OK) {
+        return status;
+    }
+    return ssm_bound_terms_with(in, ssm_expected_abs_rademacher_sum(in->m), out);
 }

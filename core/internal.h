@@ -70,4 +70,12 @@ static inline double ssm_project_step(const ssm_model *model, const float *u_t,
 ssm_status ssm_check_input(const ssm_model *model, const float *u, int32_t T,
                            ssm_fault *fault);
 
+/* Checks every field of a bound input against its range. */
+ssm_status ssm_check_bound_input(const ssm_bound_input *input);
+
+/* The bound's terms for a checked input, with E|sigma_1 + ... + sigma_m|
+ * given, so that a sweep computes it once. */
+ssm_status ssm_bound_terms_with(const ssm_bound_input *input, double E_abs,
+                                ssm_bound_terms *terms);
+
 #endif /* SSM_LENS_INTERNAL_H */

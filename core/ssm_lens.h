@@ -55,6 +55,7 @@ typedef enum ssm_status {
 #define SSM_MAX_D 4096
 #define SSM_MAX_N 4096
 #define SSM_MAX_K 4096
+#define SSM_MAX_BOUND_T 1e15 /* the longest T the bound's terms accept */
 
 /* Attention views other than a channel index j >= 0. */
 #define SSM_VIEW_MEAN (-1)  /* (1/d) sum_j alpha_j[t,s] */
@@ -155,7 +156,7 @@ typedef struct ssm_bound_input {
     double delta; /* confidence parameter in (0, 1) */
     double c_l;   /* loss range, > 0 */
     double l_l;   /* Lipschitz constant of the loss, > 0 */
-    double T;     /* sequence length, 1 <= T <= 1e15 */
+    double T;     /* sequence length, an integer, 1 <= T <= SSM_MAX_BOUND_T */
     double eta;   /* slack added to s_A, >= 0 */
 } ssm_bound_input;
 
@@ -181,9 +182,29 @@ typedef struct ssm_bound_terms {
 ssm_status ssm_compute_bound(const ssm_bound_input *input,
                              ssm_bound_terms *terms);
 
-/* The length sums for any rho > 0 and T >= 0, without cancellation near
+/* Evaluates the bound at each of count values of one input field and
+ * writes count terms. axis SSM_SWEEP_T sets T (integers in
+ * 1..SSM_MAX_BOUND_T). axis SSM_SWEEP_S_A shifts every entry of A by
+ * value - base->s_A, as the authors' experiments do: s_A becomes value and
+ * B_A = max(|A_min + shift|, |value|), where A_min is A's smallest entry.
+ * A value out of range gives SSM_ERR_ARGUMENT with fault->index set to
+ * its position. */
+#define SSM_SWEEP_T 0
+#define SSM_SWEEP_S_A 1
+ssm_status ssm_sweep_bound(const ssm_bound_input *base, double A_min, int32_t axis,
+                           const double *values, int32_t count,
+                           ssm_bound_terms *terms, ssm_fault *fault);
+
+/* log10 of C_F from explicit factors (log10_S2 is the base-10 logarithm of
+ * S2). Used to measure how C_F scales with one factor at a time. */
+double ssm_capacity_log10(double M_delta, double log10_S2, double B_w, double B_B,
+                          double B_C, double B_A, double B_u, double B_q, double N,
+                          double d);
+
+/* The length sums S1 = sum_{t<T} rho^t and S2 = sum_{t<T} t rho^t for
+ * log_rho = ln(rho) and an integer T >= 0, without cancellation near
  * rho = 1. The log10_ outputs stay finite where the sums overflow. */
-ssm_status ssm_length_sums(double rho, double T, double *S1, double *log10_S1,
+ssm_status ssm_length_sums(double log_rho, double T, double *S1, double *log10_S1,
                            double *S2, double *log10_S2);
 
 /* E|sigma_1 + ... + sigma_m| for m independent Rademacher signs, m >= 1. */

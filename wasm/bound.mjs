@@ -39,6 +39,9 @@ export const TERMS = Object.freeze({
   lower_bound_paper: { symbol: 'Rad_m (paper)', provenance: 'paper', formula: 'B_w ((1+s_A)^T − 1)/s_A · √(2/(πm)); B_w T √(2/(πm)) at s_A = 0', meaning: 'the relaxed form stated in Theorem 4.1' },
 });
 
+/** The largest T the bound accepts, as in the C core. */
+export const MAX_BOUND_T = 1e15;
+
 const BIG_TERMS = ['S1', 'S2', 'C_F', 'C_F_linear_attention', 'lower_bound', 'lower_bound_paper'];
 
 /** The largest Euclidean row norm of inputs given as u arrays (T×d). */
@@ -91,6 +94,23 @@ function checkModel(model) {
  * and is null (its log10 stays finite).
  */
 export function bound(model, options = {}) {
+  const resolved = resolveBoundInput(model, options);
+  const values = withArena(model.exports, (arena) => {
+    const inPointer = arena.float64(BOUND_INPUT_FIELDS.map((name) => resolved.input[name]));
+    const outPointer = arena.alloc(BOUND_TERM_FIELDS.length * 8);
+    const status = model.exports.ssm_compute_bound(inPointer, outPointer);
+    if (status !== 0) throwStatus(status, { step: -1, index: -1 }, { what: 'bound' });
+    return arena.readFloat64(outPointer, BOUND_TERM_FIELDS.length);
+  });
+  return assembleTerms(resolved, resolved.input, values);
+}
+
+/**
+ * Checks the options of bound() and returns { input, norms, variant }:
+ * input has every field of the C struct ssm_bound_input. T may stay
+ * undefined when requireT is false (a sweep over T sets it per point).
+ */
+export function resolveBoundInput(model, options, { requireT = true } = {}) {
   checkModel(model);
   if (options == null || typeof options !== 'object') {
     throw new SsmLensError(`options must be an object, got ${describe(options)}`);
@@ -98,7 +118,7 @@ export function bound(model, options = {}) {
   const {
     sequences, m = 1000, delta = 0.05, c_l = 1, l_l = 1, eta = 0, norms: variant = 'spectral',
   } = options;
-  checkNumber('m', m, { min: 1, max: 1e15, integer: true });
+  checkNumber('m', m, { min: 1, max: MAX_BOUND_T, integer: true });
   checkNumber('delta', delta, { min: 0, max: 1, open: true });
   checkNumber('c_l', c_l, { min: 0, max: Infinity, open: true });
   checkNumber('l_l', l_l, { min: 0, max: Infinity, open: true });
@@ -112,7 +132,8 @@ export function bound(model, options = {}) {
     if (!Array.isArray(sequences) || sequences.length === 0) {
       throw new SsmLensError(`sequences must be a non-empty array of inputs, got ${describe(sequences)}`);
     }
-    let longest = 0, largest = 0;
+    let longest = 0;
+    let largest = 0;
     for (const sequence of sequences) {
       const input = model.toInput(sequence);
       longest = Math.max(longest, input.T);
@@ -125,32 +146,33 @@ export function bound(model, options = {}) {
   if (B_u === undefined) {
     throw new SsmLensError('B_u is missing: give options.B_u or options.sequences (this model has no embedding to take it from)');
   }
-  if (T === undefined) {
+  checkNumber('B_u', B_u, { min: 0 });
+  if (T === undefined && requireT) {
     throw new SsmLensError('T is missing: give options.T or options.sequences');
   }
-  checkNumber('B_u', B_u, { min: 0 });
-  checkNumber('T', T, { min: 1, max: 1e15, integer: true });
+  if (T !== undefined) checkNumber('T', T, { min: 1, max: MAX_BOUND_T, integer: true });
 
   const norms = modelNorms(model);
   const chosen = (name) => (variant === 'frobenius' ? norms[`${name}_frobenius`] : norms[name]);
   const input = {
     s_A: norms.s_A, B_A: norms.B_A, B_B: chosen('B_B'), B_C: chosen('B_C'), B_w: chosen('B_w'),
-    B_q: norms.B_q, p: norms.p, d: model.d, N: model.N, B_u, m, delta, c_l, l_l, T, eta,
+    B_q: norms.B_q, p: norms.p, d: model.d, N: model.N, B_u, m, delta, c_l, l_l, T: T ?? 1, eta,
   };
+  return { input, norms, variant };
+}
 
-  const values = withArena(model.exports, (arena) => {
-    const inPointer = arena.float64(BOUND_INPUT_FIELDS.map((name) => input[name]));
-    const outPointer = arena.alloc(BOUND_TERM_FIELDS.length * 8);
-    const status = model.exports.ssm_compute_bound(inPointer, outPointer);
-    if (status !== 0) throwStatus(status, { step: -1, index: -1 }, { what: 'bound' });
-    return arena.readFloat64(outPointer, BOUND_TERM_FIELDS.length);
-  });
+/**
+ * Builds the result object of bound() from the C terms (values, in the
+ * order of BOUND_TERM_FIELDS) computed for one input. A sweep passes the
+ * point's input, whose s_A, B_A or T differ from the model's.
+ */
+export function assembleTerms({ norms, variant }, input, values) {
   const raw = Object.fromEntries(BOUND_TERM_FIELDS.map((name, i) => [name, values[i]]));
-
+  const { B_u, m, delta, c_l, l_l, T, eta } = input;
   const result = {
     norms: variant,
     ...norms,
-    B_B: input.B_B, B_C: input.B_C, B_w: input.B_w, B_u,
+    s_A: input.s_A, B_A: input.B_A, B_B: input.B_B, B_C: input.B_C, B_w: input.B_w, B_u,
     m, delta, c_l, l_l, T, eta,
   };
   const log10 = {};

@@ -6,3 +6,6 @@ export {
   LIMITS, Model, createModel, modelFromStateDict, randomModel,
 } from './model.mjs';
 export { TERMS, bound, modelNorms } from './bound.mjs';
+export {
+  envelopes, spacedValues, sweep, table1,
+} from './instrument.mjs';
