@@ -1,6 +1,6 @@
 // A static file server for the repository, for the web page and its tests.
 // It serves files only from the repository root, never lists directories,
-// never serves dotfiles (.git, .env) and answers GET and HEAD only.
+// never serves dotfiles (.git, .env) and responds to GET and HEAD only.
 // Run it with `node scripts/serve.mjs` (port from PORT, default 8080).
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
@@ -66,13 +66,29 @@ export function resolveRequestPath(root, requestPath) {
   return { fileName };
 }
 
+/**
+ * Returns the URL path of a directory inside root, with a trailing slash. It is built
+ * from the file name, so a request such as `//web` cannot redirect to
+ * another host through a protocol-relative `//web/`.
+ */
+function directoryUrl(root, directory) {
+  const segments = path.relative(root, directory).split(path.sep).filter(Boolean);
+  return `/${segments.map(encodeURIComponent).join('/')}/`.replace(/^\/\/$/, '/');
+}
+
 async function handleRequest(root, request, response) {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     sendStatus(response, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
     return;
   }
-  // The base only completes the URL; the request's own Host header is not trusted.
-  const { pathname, search } = new URL(request.url, 'http://localhost');
+  // The raw path is checked, before any URL normalization could drop a `..` segment.
+  if (!request.url.startsWith('/')) {
+    sendStatus(response, 400, 'Bad Request');
+    return;
+  }
+  const queryStart = request.url.search(/[?#]/);
+  const pathname = queryStart < 0 ? request.url : request.url.slice(0, queryStart);
+  const search = queryStart < 0 ? '' : request.url.slice(queryStart).replace(/#.*/, '');
   if (pathname === '/') {
     sendStatus(response, 302, 'Found', { Location: `/web/${search}` });
     return;
@@ -97,7 +113,7 @@ async function handleRequest(root, request, response) {
     info = await stat(fileName);
     if (info.isDirectory()) {
       if (!pathname.endsWith('/')) {
-        sendStatus(response, 301, 'Moved Permanently', { Location: `${pathname}/${search}` });
+        sendStatus(response, 301, 'Moved Permanently', { Location: `${directoryUrl(root, fileName)}${search}` });
         return;
       }
       fileName = path.join(fileName, 'index.html');
@@ -174,10 +190,10 @@ function portFromEnvironment() {
 async function main() {
   const server = await startServer({ port: portFromEnvironment() });
   const { address, port } = server.address();
-  console.log(`ssm-lens: serving ${ROOT} at http://${address}:${port}/ (press Ctrl+C to stop)`);
+  console.log(`serve: serving ${ROOT} at http://${address}:${port}/ (press Ctrl+C to stop)`);
   process.on('SIGINT', () => {
     server.close(() => {
-      console.log('ssm-lens: server stopped');
+      console.log('serve: server stopped');
       process.exit(0);
     });
     server.closeAllConnections();
@@ -186,7 +202,7 @@ async function main() {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main().catch((error) => {
-    console.error(`ssm-lens: the server failed to start: ${error.message}`);
+    console.error(`serve: the server failed to start: ${error.message}`);
     process.exit(1);
   });
 }
