@@ -21,11 +21,6 @@
 
 #include "internal.h"
 
-/* Rows between two exact anchors in the SIMD kernel. Between anchors each
- * entry is carried forward by one float32 multiply per row, so its
- * relative error grows by about 2^-24 per row: 32 rows keep it near 2e-6. */
-#define ANCHOR_ROWS 32
-
 /* The lanes of one view, carved from a single allocation. */
 typedef struct lanes {
     int32_t M;
@@ -122,81 +117,210 @@ static ssm_status attention_kernel_plain(const lanes *lanes, int32_t T,
 
 #if SSM_HAVE_SIMD
 /*
- * Row by row with a carried key: H[m][s] = K[s,m] exp(rate[m] (L[t]-L[s]))
- * (lane-major, so the loops over s are contiguous). Going from row t-1 to
- * row t multiplies H[m][0..t-1] by exp(rate[m] delta[t]) and appends
- * H[m][t] = K[t,m]; then row t is sum_m Q[t,m] H[m][0..t]. That costs M
- * exponentials per row instead of M per entry. Every ANCHOR_ROWS rows H is
- * recomputed from its float64 definition so rounding cannot build up.
+ * Blocks of BLOCK_ROWS rows with a reference point r = L[t0] at the first
+ * row of each block. Since the decay factors commute,
+ *   exp(rate (L[t] - L[s])) = exp(rate (L[t] - r)) exp(rate (r - L[s])),
+ * so for columns s < t0 the block is a product over lanes of
+ *   Q'[t,m] = Q[t,m] exp(rate[m] (L[t] - r))    (rows of the block)
+ *   G[m][s] = K[s,m] exp(rate[m] (r - L[s]))     (every earlier column)
+ * For a stable lane (rate <= 0) both factors are at most |Q| and |K|, so
+ * nothing overflows; the product runs in float32 with SIMD multiply-adds.
+ * G is carried in float64 from block to block (one multiply per block) and
+ * rounded to float32 for the product. Inside the diagonal block, where
+ * r - L[s] < 0 would make G grow, each key is carried from row to row
+ * instead, at most BLOCK_ROWS float32 multiplies.
  */
-static ssm_status attention_kernel_simd(const lanes *lanes, int32_t T,
-                                        float *alpha, ssm_fault *fault) {
-    const int32_t M = lanes->M;
-    float *H = malloc(sizeof(float) * (size_t)M * (size_t)T);
-    if (!H) {
-        return SSM_ERR_ALLOC;
+#define BLOCK_ROWS 32
+
+typedef struct block_engine {
+    const lanes *lanes;
+    int32_t T, M;
+    int32_t t0;      /* first row of the last block computed */
+    double *G;       /* M×T, lane-major, valid for s < t0 */
+    float *G32;      /* M×T, G rounded to float32 */
+    float *Q32;      /* BLOCK_ROWS×M, Q' of the current block */
+    float *H;        /* M×BLOCK_ROWS, carried keys of the diagonal block */
+} block_engine;
+
+static void *engine_init(block_engine *engine, const lanes *lanes, int32_t T) {
+    const size_t M = (size_t)lanes->M, columns = (size_t)T;
+    /* Doubles first, so every array stays aligned for v128 loads. */
+    char *block = malloc(sizeof(double) * M * columns +
+                         sizeof(float) * (M * columns + 2 * BLOCK_ROWS * M) + 16);
+    if (!block) {
+        return NULL;
     }
+    engine->lanes = lanes;
+    engine->T = T;
+    engine->M = lanes->M;
+    engine->t0 = 0;
+    engine->G = (double *)block;
+    engine->G32 = (float *)(engine->G + M * columns);
+    engine->Q32 = engine->G32 + M * columns;
+    engine->H = engine->Q32 + BLOCK_ROWS * M;
+    return block;
+}
 
-    for (int32_t t = 0; t < T; t++) {
-        float *row = alpha + (size_t)t * T;
-        memset(row, 0, sizeof(float) * (size_t)T);
-        const double *Q_t = lanes->Q + (size_t)t * M;
-        const int anchor = t % ANCHOR_ROWS == 0;
-        const int32_t t4 = t & ~3;
+/* Rounds v to float32 and flushes values below FLT_MIN to 0, because
+ * subnormal operands slow SIMD multiplies on common CPUs and their
+ * contribution is below 1.2e-38 times the other factor. */
+static inline float to_float_flushed(double v) {
+    return fabs(v) < FLT_MIN ? 0.0f : (float)v;
+}
 
-        for (int32_t m = 0; m < M; m++) {
-            float *H_m = H + (size_t)m * T;
-            const double rate = lanes->rate[m];
+/* Moves G to the reference of the block starting at t0 and appends the
+ * columns of the previous block. Returns SSM_ERR_OVERFLOW when an entry
+ * leaves the float32 range (only possible for rate > 0). */
+static ssm_status engine_advance(block_engine *engine, int32_t t0, ssm_fault *fault) {
+    const lanes *lanes = engine->lanes;
+    const int32_t M = engine->M, T = engine->T, previous = engine->t0;
+    const double r = lanes->Lambda[t0];
+    const double r_previous = lanes->Lambda[previous];
 
-            if (anchor) {
-                for (int32_t s = 0; s < t; s++) {
-                    const double v = lanes->K[(size_t)s * M + m] *
-                                     exp(rate * (lanes->Lambda[t] - lanes->Lambda[s]));
-                    if (!ssm_fits_float(v)) {
-                        free(H);
-                        ssm_set_fault(fault, t, s);
-                        return SSM_ERR_OVERFLOW;
-                    }
-                    H_m[s] = (float)v;
-                }
-            } else {
-                const double step = exp(rate * (lanes->Lambda[t] - lanes->Lambda[t - 1]));
-                const v128_t decay = wasm_f32x4_splat((float)step);
-                int32_t s = 0;
-                for (; s < t4; s += 4) {
-                    wasm_v128_store(H_m + s, wasm_f32x4_mul(wasm_v128_load(H_m + s), decay));
-                }
-                for (; s < t; s++) {
-                    H_m[s] *= (float)step;
+    for (int32_t m = 0; m < M; m++) {
+        double *G_m = engine->G + (size_t)m * T;
+        float *G32_m = engine->G32 + (size_t)m * T;
+        const double rate = lanes->rate[m];
+        const double shift = exp(rate * (r - r_previous));
+        for (int32_t s = 0; s < previous; s++) {
+            G_m[s] *= shift;
+        }
+        for (int32_t s = previous; s < t0; s++) {
+            G_m[s] = lanes->K[(size_t)s * M + m] * exp(rate * (r - lanes->Lambda[s]));
+        }
+        for (int32_t s = 0; s < t0; s++) {
+            if (!ssm_fits_float(G_m[s])) {
+                ssm_set_fault(fault, t0, s);
+                return SSM_ERR_OVERFLOW;
+            }
+            G32_m[s] = to_float_flushed(G_m[s]);
+        }
+    }
+    engine->t0 = t0;
+    return SSM_OK;
+}
+
+/* rows[i*stride + s] += sum_m Q32[i][m] G32[m][s] for s < t0, four rows and
+ * eight columns at a time. t0 is a multiple of BLOCK_ROWS, hence of 8. */
+static void engine_product(const block_engine *engine, int32_t t0, int32_t count,
+                           float *rows, size_t stride) {
+    const int32_t M = engine->M, T = engine->T;
+    const float *G32 = engine->G32;
+    int32_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        const float *q = engine->Q32 + (size_t)i * M;
+        for (int32_t s = 0; s < t0; s += 8) {
+            v128_t acc[4][2];
+            for (int r = 0; r < 4; r++) {
+                acc[r][0] = acc[r][1] = wasm_f32x4_splat(0.0f);
+            }
+            for (int32_t m = 0; m < M; m++) {
+                const v128_t g0 = wasm_v128_load(G32 + (size_t)m * T + s);
+                const v128_t g1 = wasm_v128_load(G32 + (size_t)m * T + s + 4);
+                for (int r = 0; r < 4; r++) {
+                    const v128_t weight = wasm_f32x4_splat(q[r * M + m]);
+                    acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(weight, g0));
+                    acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(weight, g1));
                 }
             }
-            H_m[t] = (float)lanes->K[(size_t)t * M + m];
-
-            /* Accumulate this lane's contribution to row t. */
-            const float q = (float)Q_t[m];
-            const v128_t q4 = wasm_f32x4_splat(q);
-            int32_t s = 0;
-            for (; s < t4; s += 4) {
-                const v128_t acc = wasm_v128_load(row + s);
-                wasm_v128_store(row + s, wasm_f32x4_add(acc, wasm_f32x4_mul(q4, wasm_v128_load(H_m + s))));
-            }
-            for (; s <= t; s++) {
-                row[s] += q * H_m[s];
+            for (int r = 0; r < 4; r++) {
+                float *row = rows + (size_t)(i + r) * stride + s;
+                wasm_v128_store(row, acc[r][0]);
+                wasm_v128_store(row + 4, acc[r][1]);
             }
         }
+    }
+    for (; i < count; i++) {
+        const float *q = engine->Q32 + (size_t)i * M;
+        float *row = rows + (size_t)i * stride;
+        for (int32_t s = 0; s < t0; s += 4) {
+            v128_t acc = wasm_f32x4_splat(0.0f);
+            for (int32_t m = 0; m < M; m++) {
+                const v128_t g = wasm_v128_load(G32 + (size_t)m * T + s);
+                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(q[m]), g));
+            }
+            wasm_v128_store(row + s, acc);
+        }
+    }
+}
 
-        /* An entry of H that overflowed float32 between anchors shows up
-         * here as Infinity or NaN in the row. */
+/* Computes alpha[t, 0..t] for the rows t0..t0+count-1 into rows (stride
+ * floats apart); entries from t+1 to t0+count-1 are set to 0. */
+static ssm_status engine_block(block_engine *engine, int32_t t0, int32_t count,
+                               float *rows, size_t stride, ssm_fault *fault) {
+    const lanes *lanes = engine->lanes;
+    const int32_t M = engine->M;
+    ssm_status status = engine_advance(engine, t0, fault);
+    if (status != SSM_OK) {
+        return status;
+    }
+
+    /* Queries relative to the block's reference point. */
+    const double r = lanes->Lambda[t0];
+    for (int32_t i = 0; i < count; i++) {
+        const int32_t t = t0 + i;
+        for (int32_t m = 0; m < M; m++) {
+            const double v = lanes->Q[(size_t)t * M + m] * exp(lanes->rate[m] * (lanes->Lambda[t] - r));
+            if (!ssm_fits_float(v)) {
+                ssm_set_fault(fault, t, t0);
+                return SSM_ERR_OVERFLOW;
+            }
+            engine->Q32[(size_t)i * M + m] = to_float_flushed(v);
+        }
+    }
+    engine_product(engine, t0, count, rows, stride);
+
+    /* The diagonal block: H[m][x] = K[t0+x,m] exp(rate[m] (L[t] - L[t0+x])),
+     * carried from row t-1 to row t by exp(rate[m] delta[t]). */
+    for (int32_t i = 0; i < count; i++) {
+        const int32_t t = t0 + i;
+        float *row = rows + (size_t)i * stride + t0;
+        memset(row, 0, sizeof(float) * (size_t)count);
+        for (int32_t m = 0; m < M; m++) {
+            float *H_m = engine->H + (size_t)m * BLOCK_ROWS;
+            if (i > 0) {
+                const float step = (float)exp(lanes->rate[m] * (lanes->Lambda[t] - lanes->Lambda[t - 1]));
+                for (int32_t x = 0; x < i; x++) {
+                    H_m[x] *= step;
+                }
+            }
+            H_m[i] = (float)lanes->K[(size_t)t * M + m];
+            const float q = (float)lanes->Q[(size_t)t * M + m];
+            for (int32_t x = 0; x <= i; x++) {
+                row[x] += q * H_m[x];
+            }
+        }
+        /* A carried key beyond float32 shows up here as Infinity or NaN. */
+        const float *full = rows + (size_t)i * stride;
         for (int32_t s = 0; s <= t; s++) {
-            if (!isfinite(row[s])) {
-                free(H);
+            if (!isfinite(full[s])) {
                 ssm_set_fault(fault, t, s);
                 return SSM_ERR_OVERFLOW;
             }
         }
     }
-    free(H);
     return SSM_OK;
+}
+
+static ssm_status attention_kernel_simd(const lanes *lanes, int32_t T,
+                                        float *alpha, ssm_fault *fault) {
+    block_engine engine;
+    void *block = engine_init(&engine, lanes, T);
+    if (!block) {
+        return SSM_ERR_ALLOC;
+    }
+    ssm_status status = SSM_OK;
+    for (int32_t t0 = 0; t0 < T && status == SSM_OK; t0 += BLOCK_ROWS) {
+        const int32_t count = T - t0 < BLOCK_ROWS ? T - t0 : BLOCK_ROWS;
+        float *rows = alpha + (size_t)t0 * T;
+        status = engine_block(&engine, t0, count, rows, (size_t)T, fault);
+        /* Zero everything right of the diagonal block. */
+        for (int32_t i = 0; i < count && status == SSM_OK; i++) {
+            memset(rows + (size_t)i * T + t0 + count, 0, sizeof(float) * (size_t)(T - t0 - count));
+        }
+    }
+    free(block);
+    return status;
 }
 #else
 #define attention_kernel_simd attention_kernel_plain

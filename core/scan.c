@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "vexp.h"
 
 ssm_status ssm_check_model(const ssm_model *model, ssm_fault *fault) {
     ssm_set_fault(fault, -1, -1);
@@ -166,12 +167,14 @@ static void step_plain(const ssm_model *model, double delta_t,
 }
 
 #if SSM_HAVE_SIMD
-/* Two states per f64x2 lane pair; the exponentials stay scalar because
- * wasm has no vector exp. A tail of one state uses the plain update. */
+/* Two states per f64x2 lane pair, with the decays exp(delta A[j,n]) of a
+ * channel computed two at a time by ssm_exp_f64x2. A tail of one state
+ * uses the plain update. */
 static void step_simd(const ssm_model *model, double delta_t, const float *u_t,
                       scan_work *work) {
     const int32_t d = model->d, N = model->N;
     const int32_t N2 = N & ~1;
+    const v128_t delta2 = wasm_f64x2_splat(delta_t);
     for (int32_t j = 0; j < d; j++) {
         const float *A_j = model->A + (size_t)j * N;
         double *h_j = work->h + (size_t)j * N;
@@ -180,8 +183,8 @@ static void step_simd(const ssm_model *model, double delta_t, const float *u_t,
         v128_t acc = wasm_f64x2_splat(0.0);
         int32_t n = 0;
         for (; n < N2; n += 2) {
-            const v128_t decay = wasm_f64x2_make(exp(delta_t * (double)A_j[n]),
-                                                 exp(delta_t * (double)A_j[n + 1]));
+            const v128_t A = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(A_j + n));
+            const v128_t decay = ssm_exp_f64x2(wasm_f64x2_mul(delta2, A));
             v128_t h = wasm_v128_load(h_j + n);
             const v128_t B = wasm_v128_load(work->B_t + n);
             const v128_t C = wasm_v128_load(work->C_t + n);
