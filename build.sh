@@ -30,7 +30,7 @@ exports=(
     ssm_check_model ssm_forward ssm_forward_plain ssm_attention ssm_attention_plain
     ssm_compute_norms ssm_compute_bound ssm_length_sums
     ssm_expected_abs_rademacher_sum ssm_sweep_bound ssm_capacity_log10
-    ssm_struct_size malloc free
+    ssm_exp_vector ssm_struct_size malloc free
 )
 export_list=$(printf '_%s,' "${exports[@]}")
 

@@ -92,29 +92,37 @@ static ssm_status read_out(const ssm_model *model, const double *y_last,
 
 /* One allocation carved into the state h (d×N), B[t], C[t] and y[t]. */
 typedef struct scan_work {
-    double *h, *B_t, *C_t, *y_t;
+    double *h, *B_t, *C_t, *y_t, *u_t;
 } scan_work;
 
 static void *alloc_scan_work(const ssm_model *model, scan_work *work) {
     const size_t d = (size_t)model->d, N = (size_t)model->N;
-    double *block = calloc(d * N + 2 * N + d, sizeof(double));
+    double *block = calloc(d * N + 2 * N + 2 * d, sizeof(double));
     if (block) {
         work->h = block;
         work->B_t = work->h + d * N;
         work->C_t = work->B_t + N;
         work->y_t = work->C_t + N;
+        work->u_t = work->y_t + d;
     }
     return block;
 }
 
-/* Shared driver: kernel updates the state of every channel for one step
- * and writes y_t (d values). */
+/* Shared driver: project computes delta[t], B[t] and C[t] from u_t; kernel
+ * then updates the state of every channel and writes y_t (d values). */
+typedef double (*step_projection)(const ssm_model *model, const float *u_t,
+                                  scan_work *work);
 typedef void (*step_kernel)(const ssm_model *model, double delta_t,
                             const float *u_t, scan_work *work);
 
+static double project_plain(const ssm_model *model, const float *u_t, scan_work *work) {
+    return ssm_project_step(model, u_t, work->B_t, work->C_t);
+}
+
 static ssm_status run_scan(const ssm_model *model, const float *u, int32_t T,
                            float *delta, float *y, float *logits,
-                           ssm_fault *fault, step_kernel kernel) {
+                           ssm_fault *fault, step_projection project,
+                           step_kernel kernel) {
     ssm_status status = ssm_check_input(model, u, T, fault);
     if (status != SSM_OK) {
         return status;
@@ -128,7 +136,7 @@ static ssm_status run_scan(const ssm_model *model, const float *u, int32_t T,
     const int32_t d = model->d;
     for (int32_t t = 0; t < T; t++) {
         const float *u_t = u + (size_t)t * d;
-        const double delta_t = ssm_project_step(model, u_t, work.B_t, work.C_t);
+        const double delta_t = project(model, u_t, &work);
         delta[t] = (float)delta_t;
         kernel(model, delta_t, u_t, &work);
 
@@ -167,6 +175,33 @@ static void step_plain(const ssm_model *model, double delta_t,
 }
 
 #if SSM_HAVE_SIMD
+/* Dot product of a float32 row with the float64 vector x, two at a time. */
+static inline double dot_simd(const float *row, const double *x, int32_t d) {
+    v128_t acc = wasm_f64x2_splat(0.0);
+    int32_t j = 0;
+    for (; j + 2 <= d; j += 2) {
+        const v128_t w = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(row + j));
+        acc = wasm_f64x2_add(acc, wasm_f64x2_mul(w, wasm_v128_load(x + j)));
+    }
+    double sum = wasm_f64x2_extract_lane(acc, 0) + wasm_f64x2_extract_lane(acc, 1);
+    for (; j < d; j++) {
+        sum += (double)row[j] * x[j];
+    }
+    return sum;
+}
+
+static double project_simd(const ssm_model *model, const float *u_t, scan_work *work) {
+    const int32_t d = model->d, N = model->N;
+    for (int32_t j = 0; j < d; j++) {
+        work->u_t[j] = (double)u_t[j];
+    }
+    for (int32_t n = 0; n < N; n++) {
+        work->B_t[n] = dot_simd(model->W_B + (size_t)n * d, work->u_t, d);
+        work->C_t[n] = dot_simd(model->W_C + (size_t)n * d, work->u_t, d);
+    }
+    return ssm_softplus((double)model->p + dot_simd(model->q, work->u_t, d));
+}
+
 /* Two states per f64x2 lane pair, with the decays exp(delta A[j,n]) of a
  * channel computed two at a time by ssm_exp_f64x2. A tail of one state
  * uses the plain update. */
@@ -203,15 +238,16 @@ static void step_simd(const ssm_model *model, double delta_t, const float *u_t,
 }
 #else
 #define step_simd step_plain
+#define project_simd project_plain
 #endif
 
 ssm_status ssm_forward(const ssm_model *model, const float *u, int32_t T,
                        float *delta, float *y, float *logits, ssm_fault *fault) {
-    return run_scan(model, u, T, delta, y, logits, fault, step_simd);
+    return run_scan(model, u, T, delta, y, logits, fault, project_simd, step_simd);
 }
 
 ssm_status ssm_forward_plain(const ssm_model *model, const float *u, int32_t T,
                              float *delta, float *y, float *logits,
                              ssm_fault *fault) {
-    return run_scan(model, u, T, delta, y, logits, fault, step_plain);
+    return run_scan(model, u, T, delta, y, logits, fault, project_plain, step_plain);
 }

@@ -210,6 +210,10 @@ ssm_status ssm_length_sums(double log_rho, double T, double *S1, double *log10_S
 /* E|sigma_1 + ... + sigma_m| for m independent Rademacher signs, m >= 1. */
 double ssm_expected_abs_rademacher_sum(double m);
 
+/* Writes y[i] = exp(x[i]) for i < count with the vector exp that the SIMD
+ * kernels use (the last element of an odd count uses libm). */
+void ssm_exp_vector(const double *x, double *y, int32_t count);
+
 /* sizeof of ssm_model, ssm_norms, ssm_bound_input, ssm_bound_terms and
  * ssm_fault for which = 0..4, else -1. */
 int32_t ssm_struct_size(int32_t which);
