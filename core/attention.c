@@ -19,16 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-
-/* The lanes of one view, carved from a single allocation. */
-typedef struct lanes {
-    int32_t M;
-    double *Q;      /* T×M */
-    double *K;      /* T×M */
-    double *rate;   /* M */
-    double *Lambda; /* T, the running sum of delta */
-} lanes;
+#include "lanes.h"
 
 static void *build_lanes(const ssm_model *model, const float *u, int32_t T,
                          int32_t view, int32_t k, lanes *out) {
@@ -87,15 +78,31 @@ static void *build_lanes(const ssm_model *model, const float *u, int32_t T,
     return block;
 }
 
-typedef ssm_status (*attention_kernel)(const lanes *lanes, int32_t T,
-                                       float *alpha, ssm_fault *fault);
+void *ssm_prepare_lanes(const ssm_model *model, const float *u, int32_t T,
+                        int32_t view, int32_t k, lanes *out, ssm_status *status,
+                        ssm_fault *fault) {
+    *status = ssm_check_input(model, u, T, fault);
+    if (*status != SSM_OK) {
+        return NULL;
+    }
+    const int valid_view = (view >= 0 && view < model->d) || view == SSM_VIEW_MEAN ||
+                           (view == SSM_VIEW_LOGIT && k >= 0 && k < model->K);
+    if (!valid_view) {
+        ssm_set_fault(fault, -1, view);
+        *status = SSM_ERR_ARGUMENT;
+        return NULL;
+    }
+    void *block = build_lanes(model, u, T, view, k, out);
+    *status = block ? SSM_OK : SSM_ERR_ALLOC;
+    return block;
+}
 
-/* Every entry directly in float64: O(T^2 M) exponentials. */
-static ssm_status attention_kernel_plain(const lanes *lanes, int32_t T,
-                                         float *alpha, ssm_fault *fault) {
+ssm_status ssm_rows_plain(const lanes *lanes, int32_t t0, int32_t count,
+                          float *rows, size_t stride, ssm_fault *fault) {
     const int32_t M = lanes->M;
-    for (int32_t t = 0; t < T; t++) {
-        float *row = alpha + (size_t)t * T;
+    for (int32_t i = 0; i < count; i++) {
+        const int32_t t = t0 + i;
+        float *row = rows + (size_t)i * stride;
         const double *Q_t = lanes->Q + (size_t)t * M;
         for (int32_t s = 0; s <= t; s++) {
             const double *K_s = lanes->K + (size_t)s * M;
@@ -110,210 +117,38 @@ static ssm_status attention_kernel_plain(const lanes *lanes, int32_t T,
             }
             row[s] = (float)sum;
         }
-        memset(row + t + 1, 0, sizeof(float) * (size_t)(T - 1 - t));
     }
     return SSM_OK;
+}
+
+typedef ssm_status (*attention_kernel)(const lanes *lanes, int32_t T,
+                                       float *alpha, ssm_fault *fault);
+
+/* Every entry directly in float64: O(T^2 M) exponentials. */
+static ssm_status attention_kernel_plain(const lanes *lanes, int32_t T,
+                                         float *alpha, ssm_fault *fault) {
+    memset(alpha, 0, sizeof(float) * (size_t)T * (size_t)T);
+    return ssm_rows_plain(lanes, 0, T, alpha, (size_t)T, fault);
 }
 
 #if SSM_HAVE_SIMD
-/*
- * Blocks of BLOCK_ROWS rows with a reference point r = L[t0] at the first
- * row of each block. Since the decay factors commute,
- *   exp(rate (L[t] - L[s])) = exp(rate (L[t] - r)) exp(rate (r - L[s])),
- * so for columns s < t0 the block is a product over lanes of
- *   Q'[t,m] = Q[t,m] exp(rate[m] (L[t] - r))    (rows of the block)
- *   G[m][s] = K[s,m] exp(rate[m] (r - L[s]))     (every earlier column)
- * For a stable lane (rate <= 0) both factors are at most |Q| and |K|, so
- * nothing overflows; the product runs in float32 with SIMD multiply-adds.
- * G is carried in float64 from block to block (one multiply per block) and
- * rounded to float32 for the product. Inside the diagonal block, where
- * r - L[s] < 0 would make G grow, each key is carried from row to row
- * instead, at most BLOCK_ROWS float32 multiplies.
- */
-#define BLOCK_ROWS 32
-
-typedef struct block_engine {
-    const lanes *lanes;
-    int32_t T, M;
-    int32_t t0;      /* first row of the last block computed */
-    double *G;       /* M×T, lane-major, valid for s < t0 */
-    float *G32;      /* M×T, G rounded to float32 */
-    float *Q32;      /* BLOCK_ROWS×M, Q' of the current block */
-    float *H;        /* M×BLOCK_ROWS, carried keys of the diagonal block */
-} block_engine;
-
-static void *engine_init(block_engine *engine, const lanes *lanes, int32_t T) {
-    const size_t M = (size_t)lanes->M, columns = (size_t)T;
-    /* Doubles first, so every array stays aligned for v128 loads. */
-    char *block = malloc(sizeof(double) * M * columns +
-                         sizeof(float) * (M * columns + 2 * BLOCK_ROWS * M) + 16);
-    if (!block) {
-        return NULL;
-    }
-    engine->lanes = lanes;
-    engine->T = T;
-    engine->M = lanes->M;
-    engine->t0 = 0;
-    engine->G = (double *)block;
-    engine->G32 = (float *)(engine->G + M * columns);
-    engine->Q32 = engine->G32 + M * columns;
-    engine->H = engine->Q32 + BLOCK_ROWS * M;
-    return block;
-}
-
-/* Rounds v to float32 and flushes values below FLT_MIN to 0, because
- * subnormal operands slow SIMD multiplies on common CPUs and their
- * contribution is below 1.2e-38 times the other factor. */
-static inline float to_float_flushed(double v) {
-    return fabs(v) < FLT_MIN ? 0.0f : (float)v;
-}
-
-/* Moves G to the reference of the block starting at t0 and appends the
- * columns of the previous block. Returns SSM_ERR_OVERFLOW when an entry
- * leaves the float32 range (only possible for rate > 0). */
-static ssm_status engine_advance(block_engine *engine, int32_t t0, ssm_fault *fault) {
-    const lanes *lanes = engine->lanes;
-    const int32_t M = engine->M, T = engine->T, previous = engine->t0;
-    const double r = lanes->Lambda[t0];
-    const double r_previous = lanes->Lambda[previous];
-
-    for (int32_t m = 0; m < M; m++) {
-        double *G_m = engine->G + (size_t)m * T;
-        float *G32_m = engine->G32 + (size_t)m * T;
-        const double rate = lanes->rate[m];
-        const double shift = exp(rate * (r - r_previous));
-        for (int32_t s = 0; s < previous; s++) {
-            G_m[s] *= shift;
-        }
-        for (int32_t s = previous; s < t0; s++) {
-            G_m[s] = lanes->K[(size_t)s * M + m] * exp(rate * (r - lanes->Lambda[s]));
-        }
-        for (int32_t s = 0; s < t0; s++) {
-            if (!ssm_fits_float(G_m[s])) {
-                ssm_set_fault(fault, t0, s);
-                return SSM_ERR_OVERFLOW;
-            }
-            G32_m[s] = to_float_flushed(G_m[s]);
-        }
-    }
-    engine->t0 = t0;
-    return SSM_OK;
-}
-
-/* rows[i*stride + s] += sum_m Q32[i][m] G32[m][s] for s < t0, four rows and
- * eight columns at a time. t0 is a multiple of BLOCK_ROWS, hence of 8. */
-static void engine_product(const block_engine *engine, int32_t t0, int32_t count,
-                           float *rows, size_t stride) {
-    const int32_t M = engine->M, T = engine->T;
-    const float *G32 = engine->G32;
-    int32_t i = 0;
-    for (; i + 4 <= count; i += 4) {
-        const float *q = engine->Q32 + (size_t)i * M;
-        for (int32_t s = 0; s < t0; s += 8) {
-            v128_t acc[4][2];
-            for (int r = 0; r < 4; r++) {
-                acc[r][0] = acc[r][1] = wasm_f32x4_splat(0.0f);
-            }
-            for (int32_t m = 0; m < M; m++) {
-                const v128_t g0 = wasm_v128_load(G32 + (size_t)m * T + s);
-                const v128_t g1 = wasm_v128_load(G32 + (size_t)m * T + s + 4);
-                for (int r = 0; r < 4; r++) {
-                    const v128_t weight = wasm_f32x4_splat(q[r * M + m]);
-                    acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(weight, g0));
-                    acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(weight, g1));
-                }
-            }
-            for (int r = 0; r < 4; r++) {
-                float *row = rows + (size_t)(i + r) * stride + s;
-                wasm_v128_store(row, acc[r][0]);
-                wasm_v128_store(row + 4, acc[r][1]);
-            }
-        }
-    }
-    for (; i < count; i++) {
-        const float *q = engine->Q32 + (size_t)i * M;
-        float *row = rows + (size_t)i * stride;
-        for (int32_t s = 0; s < t0; s += 4) {
-            v128_t acc = wasm_f32x4_splat(0.0f);
-            for (int32_t m = 0; m < M; m++) {
-                const v128_t g = wasm_v128_load(G32 + (size_t)m * T + s);
-                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(q[m]), g));
-            }
-            wasm_v128_store(row + s, acc);
-        }
-    }
-}
-
-/* Computes alpha[t, 0..t] for the rows t0..t0+count-1 into rows (stride
- * floats apart); entries from t+1 to t0+count-1 are set to 0. */
-static ssm_status engine_block(block_engine *engine, int32_t t0, int32_t count,
-                               float *rows, size_t stride, ssm_fault *fault) {
-    const lanes *lanes = engine->lanes;
-    const int32_t M = engine->M;
-    ssm_status status = engine_advance(engine, t0, fault);
-    if (status != SSM_OK) {
-        return status;
-    }
-
-    /* Queries relative to the block's reference point. */
-    const double r = lanes->Lambda[t0];
-    for (int32_t i = 0; i < count; i++) {
-        const int32_t t = t0 + i;
-        for (int32_t m = 0; m < M; m++) {
-            const double v = lanes->Q[(size_t)t * M + m] * exp(lanes->rate[m] * (lanes->Lambda[t] - r));
-            if (!ssm_fits_float(v)) {
-                ssm_set_fault(fault, t, t0);
-                return SSM_ERR_OVERFLOW;
-            }
-            engine->Q32[(size_t)i * M + m] = to_float_flushed(v);
-        }
-    }
-    engine_product(engine, t0, count, rows, stride);
-
-    /* The diagonal block: H[m][x] = K[t0+x,m] exp(rate[m] (L[t] - L[t0+x])),
-     * carried from row t-1 to row t by exp(rate[m] delta[t]). */
-    for (int32_t i = 0; i < count; i++) {
-        const int32_t t = t0 + i;
-        float *row = rows + (size_t)i * stride + t0;
-        memset(row, 0, sizeof(float) * (size_t)count);
-        for (int32_t m = 0; m < M; m++) {
-            float *H_m = engine->H + (size_t)m * BLOCK_ROWS;
-            if (i > 0) {
-                const float step = (float)exp(lanes->rate[m] * (lanes->Lambda[t] - lanes->Lambda[t - 1]));
-                for (int32_t x = 0; x < i; x++) {
-                    H_m[x] *= step;
-                }
-            }
-            H_m[i] = (float)lanes->K[(size_t)t * M + m];
-            const float q = (float)lanes->Q[(size_t)t * M + m];
-            for (int32_t x = 0; x <= i; x++) {
-                row[x] += q * H_m[x];
-            }
-        }
-        /* A carried key beyond float32 shows up here as Infinity or NaN. */
-        const float *full = rows + (size_t)i * stride;
-        for (int32_t s = 0; s <= t; s++) {
-            if (!isfinite(full[s])) {
-                ssm_set_fault(fault, t, s);
-                return SSM_ERR_OVERFLOW;
-            }
-        }
-    }
-    return SSM_OK;
-}
-
+/* Blocks of rows from the SIMD engine, written in place. */
 static ssm_status attention_kernel_simd(const lanes *lanes, int32_t T,
                                         float *alpha, ssm_fault *fault) {
     block_engine engine;
-    void *block = engine_init(&engine, lanes, T);
+    void *block = ssm_engine_init(&engine, lanes, T);
     if (!block) {
         return SSM_ERR_ALLOC;
     }
     ssm_status status = SSM_OK;
-    for (int32_t t0 = 0; t0 < T && status == SSM_OK; t0 += BLOCK_ROWS) {
-        const int32_t count = T - t0 < BLOCK_ROWS ? T - t0 : BLOCK_ROWS;
+    for (int32_t t0 = 0; t0 < T && status == SSM_OK; t0 += SSM_BLOCK_ROWS) {
+        const int32_t count = T - t0 < SSM_BLOCK_ROWS ? T - t0 : SSM_BLOCK_ROWS;
         float *rows = alpha + (size_t)t0 * T;
-        status = engine_block(&engine, t0, count, rows, (size_t)T, fault);
+        int32_t first;
+        status = ssm_engine_advance(&engine, t0, count, 1, fault);
+        if (status == SSM_OK) {
+            status = ssm_engine_rows(&engine, rows, (size_t)T, &first, fault);
+        }
         /* Zero everything right of the diagonal block. */
         for (int32_t i = 0; i < count && status == SSM_OK; i++) {
             memset(rows + (size_t)i * T + t0 + count, 0, sizeof(float) * (size_t)(T - t0 - count));
@@ -330,24 +165,14 @@ static ssm_status run_attention(const ssm_model *model, const float *u,
                                 int32_t T, int32_t view, int32_t k,
                                 float *alpha, ssm_fault *fault,
                                 attention_kernel kernel) {
-    ssm_status status = ssm_check_input(model, u, T, fault);
-    if (status != SSM_OK) {
-        return status;
-    }
     if (!alpha) {
         return SSM_ERR_ARGUMENT;
     }
-    const int valid_view = (view >= 0 && view < model->d) || view == SSM_VIEW_MEAN ||
-                           (view == SSM_VIEW_LOGIT && k >= 0 && k < model->K);
-    if (!valid_view) {
-        ssm_set_fault(fault, -1, view);
-        return SSM_ERR_ARGUMENT;
-    }
-
     lanes lanes;
-    void *block = build_lanes(model, u, T, view, k, &lanes);
+    ssm_status status;
+    void *block = ssm_prepare_lanes(model, u, T, view, k, &lanes, &status, fault);
     if (!block) {
-        return SSM_ERR_ALLOC;
+        return status;
     }
     status = kernel(&lanes, T, alpha, fault);
     free(block);

@@ -121,6 +121,26 @@ ssm_status ssm_attention_plain(const ssm_model *model, const float *u,
                                int32_t T, int32_t view, int32_t k,
                                float *alpha, ssm_fault *fault);
 
+/* The attention matrix of ssm_attention reduced to P×P cells without
+ * forming it: row t and column s belong to cell floor(t P / T) and
+ * floor(s P / T). mode SSM_POOL_MAX_ABS keeps the largest |alpha| of each
+ * cell; SSM_POOL_MEAN its mean, the zeros above the diagonal included.
+ * pooled is P×P row-major; 1 <= P <= min(T, SSM_MAX_POOLED). Work memory is
+ * O(T M) for M lanes (N for a channel, d N otherwise) plus 32 rows of T
+ * floats. SSM_POOL_MEAN costs O(T^2 M / 32) in the SIMD kernel because
+ * sums over cells factor over lanes; SSM_POOL_MAX_ABS costs O(T W M) where
+ * W is the band of columns whose |alpha| can reach FLT_MIN (all of them
+ * when a lane does not decay). The plain twin evaluates every entry. */
+#define SSM_POOL_MAX_ABS 0
+#define SSM_POOL_MEAN 1
+#define SSM_MAX_POOLED 2048
+ssm_status ssm_attention_pooled(const ssm_model *model, const float *u, int32_t T,
+                                int32_t view, int32_t k, int32_t P, int32_t mode,
+                                float *pooled, ssm_fault *fault);
+ssm_status ssm_attention_pooled_plain(const ssm_model *model, const float *u, int32_t T,
+                                      int32_t view, int32_t k, int32_t P, int32_t mode,
+                                      float *pooled, ssm_fault *fault);
+
 /* Norms of the bound's assumptions, all float64. Spectral norms are the
  * largest singular value; "frobenius" fields are what the authors' logs
  * record as B_B, B_C and B_q. */

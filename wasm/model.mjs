@@ -10,6 +10,7 @@ export const LIMITS = Object.freeze({
   d: 4096, N: 4096, K: 4096, vocab: 1 << 20, T: 1e9,
   // The full T×T matrix in float32 is 1 GiB at this length.
   attentionT: 16384,
+  pooledSize: 2048,
 });
 
 // The authors' checkpoints: the majority model (one logit) and the ListOps
@@ -107,7 +108,7 @@ export class Model {
     const { u, T } = this.toInput(input);
     const viewCode = this.viewCode(view);
     if (T > LIMITS.attentionT) {
-      throw new SsmLensError(`input: the full attention matrix is limited to T ≤ ${LIMITS.attentionT} (1 GiB of float32), got T = ${T}`, { code: 'shape' });
+      throw new SsmLensError(`input: the full attention matrix is limited to T ≤ ${LIMITS.attentionT} (1 GiB of float32), got T = ${T}; use attentionPooled() for longer inputs`, { code: 'shape' });
     }
     const lanes = viewCode >= 0 ? this.N : this.d * this.N;
     const workBytes = T * T * 4 + T * lanes * 20;
@@ -126,6 +127,44 @@ export class Model {
       if (status !== 0) throwStatus(status, arena.readFault(fault), { what: 'alpha', model: this });
       return arena.readFloat32(alpha, T * T);
     });
+  }
+
+  /**
+   * Returns the attention matrix reduced to size×size cells without forming
+   * it, for inputs too long to draw cell by cell: { T, size, mode, values }
+   * with values a row-major Float32Array. Row t and column s fall in cell
+   * floor(t·size/T) and floor(s·size/T). mode 'max' keeps the largest |α|
+   * of each cell; 'mean' the mean, zeros above the diagonal included.
+   * Options: size (default min(T, 512), at most 2048 and T), mode
+   * (default 'max'), k and kernel as for attention().
+   */
+  attentionPooled(input, view = 'mean', { size, mode = 'max', k, kernel = 'simd' } = {}) {
+    const { u, T } = this.toInput(input);
+    const viewCode = this.viewCode(view);
+    size ??= Math.min(T, 512);
+    checkNumber('size', size, { min: 1, max: Math.min(T, LIMITS.pooledSize), integer: true });
+    const modeCode = { max: 0, mean: 1 }[mode];
+    if (modeCode === undefined) {
+      throw new SsmLensError(`mode must be 'max' or 'mean', got ${describe(mode)}`);
+    }
+    const lanes = viewCode >= 0 ? this.N : this.d * this.N;
+    const workBytes = T * lanes * 28 + T * (this.d * 4 + 32 * 4 + 8) + size * size * 12;
+    if (workBytes > 3 * 2 ** 30) {
+      throw new SsmLensError(`input: the pooled view needs ${formatBytes(workBytes)} of WebAssembly memory (T = ${T}, ${lanes} lanes), above the 3 GiB limit`, { code: 'shape' });
+    }
+    let row = 0;
+    if (viewCode === VIEW_LOGIT) row = this.logitRow(k, input);
+    const run = kernelFunction(this.exports, 'ssm_attention_pooled', kernel);
+    const values = withArena(this.exports, (arena) => {
+      const model = arena.model(this);
+      const uPointer = arena.float32(u);
+      const pooled = arena.alloc(size * size * 4);
+      const fault = arena.alloc(8);
+      const status = run(model, uPointer, T, viewCode, row, size, modeCode, pooled, fault);
+      if (status !== 0) throwStatus(status, arena.readFault(fault), { what: 'alpha', model: this });
+      return arena.readFloat32(pooled, size * size);
+    });
+    return { T, size, mode, values };
   }
 
   viewCode(view) {
