@@ -102,18 +102,36 @@ ssm_status ssm_engine_advance(block_engine *engine, int32_t t0, int32_t count,
     for (int32_t s = 0; s < t0; s++) {
         engine->bound[s] = 0.0;
     }
+    /* t0 is a multiple of SSM_BLOCK_ROWS, so four columns at a time cover it. */
+    const v128_t largest = wasm_f64x2_splat(FLT_MAX);
+    const v128_t smallest = wasm_f64x2_splat(FLT_MIN);
     for (int32_t m = 0; m < M; m++) {
         const double *G_m = engine->G + (size_t)m * T;
         float *G32_m = engine->G32 + (size_t)m * T;
-        const double q_max = engine->q_max[m];
-        for (int32_t s = 0; s < t0; s++) {
-            /* Only a lane with rate > 0 can grow past float32 here. */
-            if (!ssm_fits_float(G_m[s])) {
-                ssm_set_fault(fault, t0, s);
-                return SSM_ERR_OVERFLOW;
+        const v128_t q_max = wasm_f64x2_splat(engine->q_max[m]);
+        v128_t outside = wasm_i64x2_splat(0);
+        for (int32_t s = 0; s < t0; s += 4) {
+            v128_t g[2], rounded[2];
+            for (int half = 0; half < 2; half++) {
+                g[half] = wasm_v128_load(G_m + s + 2 * half);
+                const v128_t magnitude = wasm_f64x2_abs(g[half]);
+                /* Only a lane with rate > 0 can grow past float32 here; NaN
+                 * fails the comparison as well. */
+                outside = wasm_v128_or(outside, wasm_v128_not(wasm_f64x2_le(magnitude, largest)));
+                const v128_t kept = wasm_v128_and(g[half], wasm_f64x2_ge(magnitude, smallest));
+                rounded[half] = wasm_f32x4_demote_f64x2_zero(kept);
+                double *bound = engine->bound + s + 2 * half;
+                wasm_v128_store(bound, wasm_f64x2_add(wasm_v128_load(bound), wasm_f64x2_mul(q_max, magnitude)));
             }
-            G32_m[s] = to_float_flushed(G_m[s]);
-            engine->bound[s] += q_max * fabs(G_m[s]);
+            wasm_v128_store(G32_m + s, wasm_i64x2_shuffle(rounded[0], rounded[1], 0, 2));
+        }
+        if (wasm_v128_any_true(outside)) {
+            for (int32_t s = 0; s < t0; s++) {
+                if (!ssm_fits_float(G_m[s])) {
+                    ssm_set_fault(fault, t0, s);
+                    return SSM_ERR_OVERFLOW;
+                }
+            }
         }
     }
     return SSM_OK;

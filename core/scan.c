@@ -93,17 +93,38 @@ static ssm_status read_out(const ssm_model *model, const double *y_last,
 /* One allocation carved into the state h (d×N), B[t], C[t] and y[t]. */
 typedef struct scan_work {
     double *h, *B_t, *C_t, *y_t, *u_t;
+    double *A64;       /* d×N, A in float64 */
+    double *W64;       /* W_B (N×d), W_C (N×d) and q (d) in float64 */
+    double A_min, A_max;
 } scan_work;
 
 static void *alloc_scan_work(const ssm_model *model, scan_work *work) {
     const size_t d = (size_t)model->d, N = (size_t)model->N;
-    double *block = calloc(d * N + 2 * N + 2 * d, sizeof(double));
-    if (block) {
-        work->h = block;
-        work->B_t = work->h + d * N;
-        work->C_t = work->B_t + N;
-        work->y_t = work->C_t + N;
-        work->u_t = work->y_t + d;
+    double *block = calloc(2 * d * N + 2 * N + 2 * d + 2 * N * d + d, sizeof(double));
+    if (!block) {
+        return NULL;
+    }
+    work->h = block;
+    work->B_t = work->h + d * N;
+    work->C_t = work->B_t + N;
+    work->y_t = work->C_t + N;
+    work->u_t = work->y_t + d;
+    work->A64 = work->u_t + d;
+    work->W64 = work->A64 + d * N;
+
+    /* Parameters converted once, so that the steps load float64 directly. */
+    work->A_min = work->A_max = model->A[0];
+    for (size_t i = 0; i < d * N; i++) {
+        work->A64[i] = model->A[i];
+        work->A_min = work->A64[i] < work->A_min ? work->A64[i] : work->A_min;
+        work->A_max = work->A64[i] > work->A_max ? work->A64[i] : work->A_max;
+    }
+    for (size_t i = 0; i < N * d; i++) {
+        work->W64[i] = model->W_B[i];
+        work->W64[N * d + i] = model->W_C[i];
+    }
+    for (size_t j = 0; j < d; j++) {
+        work->W64[2 * N * d + j] = model->q[j];
     }
     return block;
 }
@@ -175,17 +196,16 @@ static void step_plain(const ssm_model *model, double delta_t,
 }
 
 #if SSM_HAVE_SIMD
-/* Dot product of a float32 row with the float64 vector x, two at a time. */
-static inline double dot_simd(const float *row, const double *x, int32_t d) {
+/* Dot product of two float64 vectors of length d, two at a time. */
+static inline double dot_simd(const double *row, const double *x, int32_t d) {
     v128_t acc = wasm_f64x2_splat(0.0);
     int32_t j = 0;
     for (; j + 2 <= d; j += 2) {
-        const v128_t w = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(row + j));
-        acc = wasm_f64x2_add(acc, wasm_f64x2_mul(w, wasm_v128_load(x + j)));
+        acc = wasm_f64x2_add(acc, wasm_f64x2_mul(wasm_v128_load(row + j), wasm_v128_load(x + j)));
     }
     double sum = wasm_f64x2_extract_lane(acc, 0) + wasm_f64x2_extract_lane(acc, 1);
     for (; j < d; j++) {
-        sum += (double)row[j] * x[j];
+        sum += row[j] * x[j];
     }
     return sum;
 }
@@ -195,31 +215,32 @@ static double project_simd(const ssm_model *model, const float *u_t, scan_work *
     for (int32_t j = 0; j < d; j++) {
         work->u_t[j] = (double)u_t[j];
     }
+    const double *W_C = work->W64 + (size_t)N * d;
     for (int32_t n = 0; n < N; n++) {
-        work->B_t[n] = dot_simd(model->W_B + (size_t)n * d, work->u_t, d);
-        work->C_t[n] = dot_simd(model->W_C + (size_t)n * d, work->u_t, d);
+        work->B_t[n] = dot_simd(work->W64 + (size_t)n * d, work->u_t, d);
+        work->C_t[n] = dot_simd(W_C + (size_t)n * d, work->u_t, d);
     }
-    return ssm_softplus((double)model->p + dot_simd(model->q, work->u_t, d));
+    return ssm_softplus((double)model->p + dot_simd(W_C + (size_t)N * d, work->u_t, d));
 }
 
 /* Two states per f64x2 lane pair, with the decays exp(delta A[j,n]) of a
- * channel computed two at a time by ssm_exp_f64x2. A tail of one state
+ * channel computed two at a time by the vector exp. A tail of one state
  * uses the plain update. */
-static void step_simd(const ssm_model *model, double delta_t, const float *u_t,
-                      scan_work *work) {
+static inline void step_simd_with(const ssm_model *model, double delta_t,
+                                  const float *u_t, scan_work *work, int in_range) {
     const int32_t d = model->d, N = model->N;
     const int32_t N2 = N & ~1;
     const v128_t delta2 = wasm_f64x2_splat(delta_t);
     for (int32_t j = 0; j < d; j++) {
-        const float *A_j = model->A + (size_t)j * N;
+        const double *A_j = work->A64 + (size_t)j * N;
         double *h_j = work->h + (size_t)j * N;
         const double input = delta_t * (double)u_t[j];
         const v128_t input2 = wasm_f64x2_splat(input);
         v128_t acc = wasm_f64x2_splat(0.0);
         int32_t n = 0;
         for (; n < N2; n += 2) {
-            const v128_t A = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(A_j + n));
-            const v128_t decay = ssm_exp_f64x2(wasm_f64x2_mul(delta2, A));
+            const v128_t exponent = wasm_f64x2_mul(delta2, wasm_v128_load(A_j + n));
+            const v128_t decay = in_range ? ssm_exp_f64x2_in_range(exponent) : ssm_exp_f64x2(exponent);
             v128_t h = wasm_v128_load(h_j + n);
             const v128_t B = wasm_v128_load(work->B_t + n);
             const v128_t C = wasm_v128_load(work->C_t + n);
@@ -229,11 +250,22 @@ static void step_simd(const ssm_model *model, double delta_t, const float *u_t,
         }
         double y_j = wasm_f64x2_extract_lane(acc, 0) + wasm_f64x2_extract_lane(acc, 1);
         for (; n < N; n++) {
-            const double decay = exp(delta_t * (double)A_j[n]);
+            const double decay = exp(delta_t * A_j[n]);
             h_j[n] = decay * h_j[n] + input * work->B_t[n];
             y_j += work->C_t[n] * h_j[n];
         }
         work->y_t[j] = y_j;
+    }
+}
+
+static void step_simd(const ssm_model *model, double delta_t, const float *u_t,
+                      scan_work *work) {
+    /* delta > 0, so delta A stays within [delta A_min, delta A_max]. */
+    const int in_range = delta_t * work->A_min >= -708.0 && delta_t * work->A_max <= 709.0;
+    if (in_range) {
+        step_simd_with(model, delta_t, u_t, work, 1);
+    } else {
+        step_simd_with(model, delta_t, u_t, work, 0);
     }
 }
 #else

@@ -32,20 +32,15 @@ static const double ssm_exp_table[64] = {
     0x1.ea4afa2a490dap+0, 0x1.efa1bee615a27p+0, 0x1.f50765b6e4540p+0, 0x1.fa7c1819e90d8p+0,
 };
 
-static inline v128_t ssm_exp_f64x2(v128_t x) {
+/* exp for x in [-708, 709] only: no clamping, so a caller that knows its
+ * range saves six operations per call. */
+static inline v128_t ssm_exp_f64x2_in_range(v128_t x) {
     /* x = (64k + j) ln2/64 + r with |r| <= ln2/128; ln2/64 is split into a
      * high part with trailing zero bits (n * high is exact for |n| < 2^17)
      * and the rest. */
     const v128_t scale = wasm_f64x2_splat(64 * 1.4426950408889634074);
     const v128_t ln2_64_hi = wasm_f64x2_splat(0x1.62e42fefa0000p-7);
     const v128_t ln2_64_lo = wasm_f64x2_splat(0x1.cf79abc9e3b3ap-46);
-    const v128_t lowest = wasm_f64x2_splat(-708.0);
-    const v128_t highest = wasm_f64x2_splat(709.0);
-
-    const v128_t too_low = wasm_f64x2_lt(x, lowest);
-    const v128_t too_high = wasm_f64x2_gt(x, highest);
-    x = wasm_f64x2_pmax(wasm_f64x2_pmin(x, highest), lowest);
-
     const v128_t n = wasm_f64x2_nearest(wasm_f64x2_mul(x, scale));
     v128_t r = wasm_f64x2_sub(x, wasm_f64x2_mul(n, ln2_64_hi));
     r = wasm_f64x2_sub(r, wasm_f64x2_mul(n, ln2_64_lo));
@@ -62,14 +57,24 @@ static inline v128_t ssm_exp_f64x2(v128_t x) {
     const v128_t n32 = wasm_i32x4_trunc_sat_f64x2_zero(n);
     const int32_t n0 = wasm_i32x4_extract_lane(n32, 0);
     const int32_t n1 = wasm_i32x4_extract_lane(n32, 1);
-    const v128_t table = wasm_f64x2_make(ssm_exp_table[n0 & 63], ssm_exp_table[n1 & 63]);
+    const v128_t table = wasm_v128_load64_lane(&ssm_exp_table[n1 & 63],
+                                               wasm_v128_load64_zero(&ssm_exp_table[n0 & 63]), 1);
     v128_t result = wasm_f64x2_add(table, wasm_f64x2_mul(table, p));
 
     /* Multiply by 2^k, k = n >> 6 (floor), through the exponent field; k
-     * lies in [-1022, 1023] after the clamp, so the result stays normal. */
+     * lies in [-1022, 1023] for x in range, so the result stays normal. */
     const v128_t k64 = wasm_i64x2_extend_low_i32x4(wasm_i32x4_shr(n32, 6));
-    result = wasm_i64x2_add(result, wasm_i64x2_shl(k64, 52));
+    return wasm_i64x2_add(result, wasm_i64x2_shl(k64, 52));
+}
 
+static inline v128_t ssm_exp_f64x2(v128_t x) {
+    const v128_t lowest = wasm_f64x2_splat(-708.0);
+    const v128_t highest = wasm_f64x2_splat(709.0);
+    const v128_t too_low = wasm_f64x2_lt(x, lowest);
+    const v128_t too_high = wasm_f64x2_gt(x, highest);
+    x = wasm_f64x2_pmax(wasm_f64x2_pmin(x, highest), lowest);
+
+    v128_t result = ssm_exp_f64x2_in_range(x);
     result = wasm_v128_andnot(result, too_low);
     result = wasm_v128_bitselect(wasm_f64x2_splat(INFINITY), result, too_high);
     return result;

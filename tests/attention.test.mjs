@@ -158,3 +158,13 @@ test('attention overflow is reported, never Infinity', async () => {
     });
   }
 });
+
+test('attention fills a given output array', async () => {
+  const model = await randomModel({ d: 3, N: 4, vocab: 2, seed: 6 });
+  const tokens = [0, 1, 1, 0, 1];
+  const out = new Float32Array(25).fill(7);
+  const result = model.attention(tokens, 'mean', { out });
+  assert.equal(result, out);
+  assert.deepEqual(out, model.attention(tokens, 'mean'));
+  assert.throws(() => model.attention(tokens, 'mean', { out: new Float32Array(24) }), /out must be a Float32Array of T·T = 25 values, got a Float32Array of length 24/);
+});

@@ -58,6 +58,14 @@ async function instantiate(url) {
 }
 
 /**
+ * Instantiates the module at url afresh, without the cache: for
+ * benchmarks that measure each case's memory, or to load another build.
+ */
+export function instantiateWasm(url = WASM_URL) {
+  return instantiate(new URL(url, WASM_URL));
+}
+
+/**
  * Returns the cached instance of the module, instantiating it on first use.
  * A failed load is not cached, so a later call can retry.
  * @param {URL|string} [url] where the .wasm file is; defaults to the file

@@ -103,8 +103,10 @@ export class Model {
    * attribution c_t[s] = Σ_j W[k,j] α_j[t,s] u_j[s]; row T-1 sums to
    * logits[k]). options.k selects the readout row of the logit view
    * (default 0 for one logit, else the arg-max of the logits).
+   * options.out, a Float32Array of T·T values, receives the matrix instead
+   * of a new array, which saves an allocation when a page redraws.
    */
-  attention(input, view = 'mean', { k, kernel = 'simd' } = {}) {
+  attention(input, view = 'mean', { k, kernel = 'simd', out } = {}) {
     const { u, T } = this.toInput(input);
     const viewCode = this.viewCode(view);
     if (T > LIMITS.attentionT) {
@@ -114,6 +116,9 @@ export class Model {
     const workBytes = T * T * 4 + T * lanes * 20;
     if (workBytes > 3 * 2 ** 30) {
       throw new SsmLensError(`input: this view needs ${formatBytes(workBytes)} of WebAssembly memory (T = ${T}, ${lanes} lanes), above the 3 GiB limit`, { code: 'shape' });
+    }
+    if (out !== undefined && (!(out instanceof Float32Array) || out.length !== T * T)) {
+      throw new SsmLensError(`out must be a Float32Array of T·T = ${T * T} values, got ${describe(out)}`);
     }
     let row = 0;
     if (viewCode === VIEW_LOGIT) row = this.logitRow(k, input);
@@ -125,7 +130,9 @@ export class Model {
       const fault = arena.alloc(8);
       const status = run(model, uPointer, T, viewCode, row, alpha, fault);
       if (status !== 0) throwStatus(status, arena.readFault(fault), { what: 'alpha', model: this });
-      return arena.readFloat32(alpha, T * T);
+      if (!out) return arena.readFloat32(alpha, T * T);
+      out.set(new Float32Array(this.exports.memory.buffer, alpha, T * T));
+      return out;
     });
   }
 
