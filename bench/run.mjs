@@ -104,7 +104,7 @@ async function timeCore(url, kind, options) {
     new Float64Array(exports.memory.buffer, input, 16).set([sA, B_A, B_B, B_C, B_w, B_q, p, 16, 16, 4, 1000, 0.05, 1, 1, 1, 0]);
     const values = core.alloc(1000 * 8);
     new Float64Array(exports.memory.buffer, values, 1000).set(sweepLengths());
-    const terms = core.alloc(1000 * 19 * 8);
+    const terms = core.alloc(1000 * 21 * 8);
     run = () => exports.ssm_sweep_bound(input, sA - 10, 0, values, 1000, terms, 0);
   }
   const ms = await median(() => {

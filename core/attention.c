@@ -21,13 +21,17 @@
 
 #include "lanes.h"
 
+/* Fills the lanes of a view; returns the allocation, or NULL with *status
+ * set (SSM_ERR_ALLOC, or SSM_ERR_OVERFLOW for a step size beyond float32). */
 static void *build_lanes(const ssm_model *model, const float *u, int32_t T,
-                         int32_t view, int32_t k, lanes *out) {
+                         int32_t view, int32_t k, lanes *out, ssm_status *status,
+                         ssm_fault *fault) {
     const int32_t d = model->d, N = model->N;
     const int32_t M = view >= 0 ? N : d * N;
     const size_t rows = (size_t)T;
     double *block = malloc(sizeof(double) * (2 * rows * M + M + rows + 2 * N));
     if (!block) {
+        *status = SSM_ERR_ALLOC;
         return NULL;
     }
     out->M = M;
@@ -52,6 +56,12 @@ static void *build_lanes(const ssm_model *model, const float *u, int32_t T,
     for (int32_t t = 0; t < T; t++) {
         const float *u_t = u + (size_t)t * d;
         const double delta_t = ssm_project_step(model, u_t, B_t, C_t);
+        if (!ssm_fits_float(delta_t)) {
+            free(block);
+            ssm_set_fault(fault, SSM_AT_DELTA, t, -1);
+            *status = SSM_ERR_OVERFLOW;
+            return NULL;
+        }
         Lambda += delta_t;
         out->Lambda[t] = Lambda;
         double *Q_t = out->Q + (size_t)t * M;
@@ -88,13 +98,12 @@ void *ssm_prepare_lanes(const ssm_model *model, const float *u, int32_t T,
     const int valid_view = (view >= 0 && view < model->d) || view == SSM_VIEW_MEAN ||
                            (view == SSM_VIEW_LOGIT && k >= 0 && k < model->K);
     if (!valid_view) {
-        ssm_set_fault(fault, -1, view);
+        ssm_set_fault(fault, SSM_AT_OPTION, -1, view);
         *status = SSM_ERR_ARGUMENT;
         return NULL;
     }
-    void *block = build_lanes(model, u, T, view, k, out);
-    *status = block ? SSM_OK : SSM_ERR_ALLOC;
-    return block;
+    *status = SSM_OK;
+    return build_lanes(model, u, T, view, k, out, status, fault);
 }
 
 ssm_status ssm_rows_plain(const lanes *lanes, int32_t t0, int32_t count,
@@ -112,7 +121,7 @@ ssm_status ssm_rows_plain(const lanes *lanes, int32_t t0, int32_t count,
                 sum += Q_t[m] * K_s[m] * exp(lanes->rate[m] * gap);
             }
             if (!ssm_fits_float(sum)) {
-                ssm_set_fault(fault, t, s);
+                ssm_set_fault(fault, SSM_AT_ALPHA, t, s);
                 return SSM_ERR_OVERFLOW;
             }
             row[s] = (float)sum;

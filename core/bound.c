@@ -271,13 +271,24 @@ static factor plain_factor(double value) {
 static factor product(const factor *factors, int count) {
     factor result = {1.0, 0.0};
     for (int i = 0; i < count; i++) {
-        if (factors[i].value == 0) {
+        if (factors[i].value == 0 && factors[i].log10 == -INFINITY) {
             return (factor){0.0, -INFINITY};
         }
         result.value *= factors[i].value;
         result.log10 += factors[i].log10;
     }
+    /* A partial product can underflow to 0 or overflow before the last
+     * factor brings it back (0 times Infinity is NaN); the logarithm is
+     * then the reliable value. */
+    if (!(result.value > 0) || !isfinite(result.value)) {
+        result.value = result.log10 > 308.25 ? INFINITY : pow(10, result.log10);
+    }
     return result;
+}
+
+/* x^3 as a factor whose logarithm stays finite where x^3 overflows. */
+static factor cube_factor(double x) {
+    return (factor){x * x * x, 3 * log10(x)};
 }
 
 /* C_F from its factors; ssm_compute_bound takes M_delta and S2 from the
@@ -287,7 +298,7 @@ static factor capacity(double M_delta, factor S2, double B_w, double B_B, double
     const double reach23 = pow(M_delta * sqrt(N * d), 2.0 / 3) + pow(B_q * B_u, 2.0 / 3);
     const factor factors[8] = {
         plain_factor(M_delta), plain_factor(B_w), plain_factor(B_B), plain_factor(B_C),
-        plain_factor(B_A), plain_factor(B_u * B_u * B_u), plain_factor(pow(reach23, 1.5)), S2,
+        plain_factor(B_A), cube_factor(B_u), (factor){pow(reach23, 1.5), 1.5 * log10(reach23)}, S2,
     };
     return product(factors, 8);
 }
@@ -331,7 +342,9 @@ ssm_status ssm_bound_terms_with(const ssm_bound_input *in, double E_abs,
     const double growth = in->s_A + in->eta;
     const double log_rho = growth * (growth < 0 ? out->delta_min : out->M_delta);
     out->rho_A = exp(log_rho);
+    out->log10_rho_A = log_rho / LN10;
     out->rho_A_paper = exp(growth * out->delta_min);
+    out->log10_rho_A_paper = growth * out->delta_min / LN10;
 
     ssm_status status = ssm_length_sums(log_rho, in->T, &out->S1, &out->log10_S1,
                                         &out->S2, &out->log10_S2);
@@ -355,7 +368,11 @@ ssm_status ssm_bound_terms_with(const ssm_bound_input *in, double E_abs,
         out->vacuous = confidence >= in->c_l ? 1 : 0;
     } else if (log_ratio > 0) {
         out->gap_bound = 24 * in->l_l * out->C_F / sqrt_m * (1 + log_ratio) + confidence;
-        out->vacuous = out->gap_bound >= in->c_l ? 1 : 0;
+        /* Beyond the double range the bound says nothing either. */
+        if (!isfinite(out->gap_bound)) {
+            out->gap_bound = NAN;
+        }
+        out->vacuous = !(out->gap_bound < in->c_l);
     } else {
         out->gap_bound = NAN;
         out->vacuous = 1;
@@ -363,7 +380,7 @@ ssm_status ssm_bound_terms_with(const ssm_bound_input *in, double E_abs,
 
     const factor linear[5] = {
         plain_factor(in->B_w), plain_factor(in->B_B), plain_factor(in->B_C),
-        plain_factor(in->B_u * in->B_u * in->B_u), plain_factor(in->T),
+        cube_factor(in->B_u), plain_factor(in->T),
     };
     const factor C_F_LA = product(linear, 5);
     out->C_F_linear_attention = C_F_LA.value;

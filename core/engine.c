@@ -25,7 +25,7 @@
 void *ssm_engine_init(block_engine *engine, const lanes *lanes, int32_t T) {
     const size_t M = (size_t)lanes->M, columns = (size_t)T;
     /* Doubles first, so that every array stays aligned for v128 loads. */
-    char *block = malloc(sizeof(double) * (M * columns + columns + M) +
+    char *block = malloc(sizeof(double) * (M * columns + columns + 2 * M) +
                          sizeof(float) * (M * columns + 2 * SSM_BLOCK_ROWS * M));
     if (!block) {
         return NULL;
@@ -38,9 +38,30 @@ void *ssm_engine_init(block_engine *engine, const lanes *lanes, int32_t T) {
     engine->G = (double *)block;
     engine->bound = engine->G + M * columns;
     engine->q_max = engine->bound + columns;
-    engine->G32 = (float *)(engine->q_max + M);
+    engine->scale = engine->q_max + M;
+    engine->G32 = (float *)(engine->scale + M);
     engine->Q32 = engine->G32 + M * columns;
     engine->H = engine->Q32 + SSM_BLOCK_ROWS * M;
+
+    /* Balance each lane: q k is unchanged when q is divided and k multiplied
+     * by the same power of two, exactly. Balanced factors keep the float32
+     * product away from both ends of its range, so that neither the flush
+     * of values below FLT_MIN nor an overflow depends on how the model
+     * splits its scale between W_B and W_C. */
+    for (size_t m = 0; m < M; m++) {
+        double largest_Q = 0.0, largest_K = 0.0;
+        for (size_t t = 0; t < columns; t++) {
+            largest_Q = fmax(largest_Q, fabs(lanes->Q[t * M + m]));
+            largest_K = fmax(largest_K, fabs(lanes->K[t * M + m]));
+        }
+        engine->scale[m] = 1.0;
+        if (largest_Q > 0 && largest_K > 0) {
+            int exponent_Q, exponent_K;
+            frexp(largest_Q, &exponent_Q);
+            frexp(largest_K, &exponent_K);
+            engine->scale[m] = ldexp(1.0, (exponent_Q - exponent_K) / 2);
+        }
+    }
     return block;
 }
 
@@ -65,9 +86,9 @@ ssm_status ssm_engine_advance(block_engine *engine, int32_t t0, int32_t count,
         const int32_t t = t0 + i;
         const double gap = lanes->Lambda[t] - r;
         for (int32_t m = 0; m < M; m++) {
-            const double v = lanes->Q[(size_t)t * M + m] * exp(lanes->rate[m] * gap);
+            const double v = lanes->Q[(size_t)t * M + m] / engine->scale[m] * exp(lanes->rate[m] * gap);
             if (!ssm_fits_float(v)) {
-                ssm_set_fault(fault, t, t0);
+                ssm_set_fault(fault, SSM_AT_ALPHA, t, t0);
                 return SSM_ERR_OVERFLOW;
             }
             engine->Q32[(size_t)i * M + m] = to_float_flushed(v);
@@ -90,7 +111,7 @@ ssm_status ssm_engine_advance(block_engine *engine, int32_t t0, int32_t count,
             G_m[s] *= wasm_f64x2_extract_lane(shift, 0);
         }
         for (s = previous; s < t0; s++) {
-            G_m[s] = lanes->K[(size_t)s * M + m] * exp(rate * (r - lanes->Lambda[s]));
+            G_m[s] = lanes->K[(size_t)s * M + m] * engine->scale[m] * exp(rate * (r - lanes->Lambda[s]));
         }
     }
     engine->t0 = t0;
@@ -128,7 +149,7 @@ ssm_status ssm_engine_advance(block_engine *engine, int32_t t0, int32_t count,
         if (wasm_v128_any_true(outside)) {
             for (int32_t s = 0; s < t0; s++) {
                 if (!ssm_fits_float(G_m[s])) {
-                    ssm_set_fault(fault, t0, s);
+                    ssm_set_fault(fault, SSM_AT_ALPHA, t0, s);
                     return SSM_ERR_OVERFLOW;
                 }
             }
@@ -197,8 +218,8 @@ ssm_status ssm_engine_diagonal(block_engine *engine, float *rows, size_t stride,
                     H_m[x] *= step;
                 }
             }
-            H_m[i] = (float)lanes->K[(size_t)t * M + m];
-            const float q = (float)lanes->Q[(size_t)t * M + m];
+            H_m[i] = (float)(lanes->K[(size_t)t * M + m] * engine->scale[m]);
+            const float q = (float)(lanes->Q[(size_t)t * M + m] / engine->scale[m]);
             for (int32_t x = 0; x <= i; x++) {
                 row[x] += q * H_m[x];
             }
@@ -206,7 +227,7 @@ ssm_status ssm_engine_diagonal(block_engine *engine, float *rows, size_t stride,
         /* A carried key beyond float32 shows up as Infinity or NaN. */
         for (int32_t x = 0; x <= i; x++) {
             if (!isfinite(row[x])) {
-                ssm_set_fault(fault, t, t0 + x);
+                ssm_set_fault(fault, SSM_AT_ALPHA, t, t0 + x);
                 return SSM_ERR_OVERFLOW;
             }
         }
@@ -239,7 +260,7 @@ ssm_status ssm_engine_rows(block_engine *engine, float *rows, size_t stride,
         const float *row = rows + (size_t)i * stride;
         for (int32_t s = start; s < t0; s++) {
             if (!isfinite(row[s])) {
-                ssm_set_fault(fault, t0 + i, s);
+                ssm_set_fault(fault, SSM_AT_ALPHA, t0 + i, s);
                 return SSM_ERR_OVERFLOW;
             }
         }

@@ -25,8 +25,10 @@
 #define SSM_HAVE_SIMD 0
 #endif
 
-static inline void ssm_set_fault(ssm_fault *fault, int32_t step, int32_t index) {
+static inline void ssm_set_fault(ssm_fault *fault, ssm_fault_kind what, int32_t step,
+                                 int32_t index) {
     if (fault) {
+        fault->what = what;
         fault->step = step;
         fault->index = index;
     }

@@ -48,6 +48,7 @@ typedef struct block_engine {
     float *H;        /* M×SSM_BLOCK_ROWS, carried keys of the diagonal block */
     double *bound;   /* T: per column s < t0, an upper bound of |alpha[t,s]| in the block */
     double *q_max;   /* M: max over the block's rows of |Q32[i][m]| */
+    double *scale;   /* M: a power of two; keys are stored times it, queries divided by it */
 } block_engine;
 
 /* Allocates the engine's arrays; returns the allocation to free, or NULL. */

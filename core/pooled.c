@@ -78,7 +78,7 @@ static ssm_status write_cells(const cells *cells, int32_t mode, const double *ac
                 value /= rows * (double)(cells->start[J + 1] - cells->start[J]);
             }
             if (!ssm_fits_float(value)) {
-                ssm_set_fault(fault, cells->start[I], cells->start[J]);
+                ssm_set_fault(fault, SSM_AT_CELL, cells->start[I], cells->start[J]);
                 return SSM_ERR_OVERFLOW;
             }
             pooled[(size_t)I * P + J] = (float)value;
@@ -231,7 +231,7 @@ static ssm_status run_pooled(const ssm_model *model, const float *u, int32_t T,
                              float *pooled, ssm_fault *fault, pooled_kernel kernel) {
     if (!pooled || P < 1 || P > SSM_MAX_POOLED || P > T ||
         (mode != SSM_POOL_MAX_ABS && mode != SSM_POOL_MEAN)) {
-        ssm_set_fault(fault, -1, -1);
+        ssm_set_fault(fault, SSM_AT_OPTION, -1, P);
         return SSM_ERR_ARGUMENT;
     }
     lanes lanes;

@@ -16,7 +16,7 @@
 #include "vexp.h"
 
 ssm_status ssm_check_model(const ssm_model *model, ssm_fault *fault) {
-    ssm_set_fault(fault, -1, -1);
+    ssm_set_fault(fault, SSM_AT_NONE, -1, -1);
     if (!model) {
         return SSM_ERR_ARGUMENT;
     }
@@ -24,7 +24,7 @@ ssm_status ssm_check_model(const ssm_model *model, ssm_fault *fault) {
     const int32_t limits[3] = {SSM_MAX_D, SSM_MAX_N, SSM_MAX_K};
     for (int i = 0; i < 3; i++) {
         if (sizes[i] < 1 || sizes[i] > limits[i]) {
-            ssm_set_fault(fault, -1, i);
+            ssm_set_fault(fault, SSM_AT_SIZE, -1, i);
             return SSM_ERR_SHAPE;
         }
     }
@@ -34,12 +34,12 @@ ssm_status ssm_check_model(const ssm_model *model, ssm_fault *fault) {
     const size_t counts[6] = {d * N, N * d, N * d, d, 1, K * d};
     for (int i = 0; i < 6; i++) {
         if (!tensors[i]) {
-            ssm_set_fault(fault, -1, i);
+            ssm_set_fault(fault, SSM_AT_PARAMETER, -1, i);
             return SSM_ERR_ARGUMENT;
         }
         for (size_t e = 0; e < counts[i]; e++) {
             if (!isfinite(tensors[i][e])) {
-                ssm_set_fault(fault, (int32_t)e, i);
+                ssm_set_fault(fault, SSM_AT_PARAMETER, (int32_t)e, i);
                 return SSM_ERR_NONFINITE;
             }
         }
@@ -54,7 +54,7 @@ ssm_status ssm_check_input(const ssm_model *model, const float *u, int32_t T,
         return status;
     }
     if (T < 1 || T > SSM_MAX_T) {
-        ssm_set_fault(fault, -1, -1);
+        ssm_set_fault(fault, SSM_AT_SIZE, -1, 3);
         return SSM_ERR_SHAPE;
     }
     if (!u) {
@@ -64,7 +64,7 @@ ssm_status ssm_check_input(const ssm_model *model, const float *u, int32_t T,
     for (int32_t t = 0; t < T; t++) {
         for (int32_t j = 0; j < d; j++) {
             if (!isfinite(u[(size_t)t * d + j])) {
-                ssm_set_fault(fault, t, j);
+                ssm_set_fault(fault, SSM_AT_INPUT, t, j);
                 return SSM_ERR_NONFINITE;
             }
         }
@@ -82,7 +82,7 @@ static ssm_status read_out(const ssm_model *model, const double *y_last,
             z += (double)model->W[(size_t)k * d + j] * y_last[j];
         }
         if (!ssm_fits_float(z)) {
-            ssm_set_fault(fault, T - 1, k);
+            ssm_set_fault(fault, SSM_AT_LOGITS, T - 1, k);
             return SSM_ERR_OVERFLOW;
         }
         logits[k] = (float)z;
@@ -158,6 +158,11 @@ static ssm_status run_scan(const ssm_model *model, const float *u, int32_t T,
     for (int32_t t = 0; t < T; t++) {
         const float *u_t = u + (size_t)t * d;
         const double delta_t = project(model, u_t, &work);
+        if (!ssm_fits_float(delta_t)) {
+            free(block);
+            ssm_set_fault(fault, SSM_AT_DELTA, t, -1);
+            return SSM_ERR_OVERFLOW;
+        }
         delta[t] = (float)delta_t;
         kernel(model, delta_t, u_t, &work);
 
@@ -166,7 +171,7 @@ static ssm_status run_scan(const ssm_model *model, const float *u, int32_t T,
         for (int32_t j = 0; j < d; j++) {
             if (!ssm_fits_float(work.y_t[j])) {
                 free(block);
-                ssm_set_fault(fault, t, j);
+                ssm_set_fault(fault, SSM_AT_Y, t, j);
                 return SSM_ERR_OVERFLOW;
             }
             y[(size_t)t * d + j] = (float)work.y_t[j];

@@ -61,9 +61,25 @@ typedef enum ssm_status {
 #define SSM_VIEW_MEAN (-1)  /* (1/d) sum_j alpha_j[t,s] */
 #define SSM_VIEW_LOGIT (-2) /* c_t[s] = sum_j W[k,j] alpha_j[t,s] u_j[s] */
 
-/* Where a failure happened: the step t (0-based) and the array index
- * involved, or -1 when it does not apply. */
+/* What a failure concerns, in ssm_fault.what. */
+typedef enum ssm_fault_kind {
+    SSM_AT_NONE = 0,
+    SSM_AT_PARAMETER = 1, /* index: tensor (0 A, 1 W_B, 2 W_C, 3 q, 4 p, 5 W); step: flat position */
+    SSM_AT_INPUT = 2,     /* step t, index j of u */
+    SSM_AT_DELTA = 3,     /* step t */
+    SSM_AT_Y = 4,         /* step t, index j */
+    SSM_AT_LOGITS = 5,    /* index k */
+    SSM_AT_ALPHA = 6,     /* step t (row), index s (column) */
+    SSM_AT_SIZE = 7,      /* index: 0 d, 1 N, 2 K, 3 T */
+    SSM_AT_OPTION = 8,    /* a view, readout row, pooled size or mode; index: its value */
+    SSM_AT_CELL = 9,      /* a pooled cell: step = its first row, index = its first column */
+    SSM_AT_SWEEP = 10     /* index: position of the sweep value */
+} ssm_fault_kind;
+
+/* Where a failure happened: what it concerns, and the step and index
+ * involved, or -1 where they do not apply. */
 typedef struct ssm_fault {
+    int32_t what; /* an ssm_fault_kind */
     int32_t step;
     int32_t index;
 } ssm_fault;
@@ -83,17 +99,16 @@ typedef struct ssm_model {
     const float *W;   /* K×d */
 } ssm_model;
 
-/* Checks sizes against SSM_MAX_* and every parameter for NaN or Infinity.
- * fault->index is the offending size (0 d, 1 N, 2 K) for SSM_ERR_SHAPE,
- * or for SSM_ERR_NONFINITE the tensor (0 A, 1 W_B, 2 W_C, 3 q, 4 p, 5 W)
- * with fault->step the flat position inside it. */
+/* Checks sizes against SSM_MAX_* (SSM_ERR_SHAPE, fault SSM_AT_SIZE) and
+ * every parameter for NaN or Infinity (SSM_ERR_NONFINITE, SSM_AT_PARAMETER). */
 ssm_status ssm_check_model(const ssm_model *model, ssm_fault *fault);
 
 /* Runs the recurrent scan over u (T×d) and writes delta (T), y (T×d) and
  * logits (K) = W y[T-1]. The state is carried in float64 and each output
- * is rounded to float32 once; an output beyond the float32 range gives
- * SSM_ERR_OVERFLOW with fault->step = t. A NaN or Infinity in u gives
- * SSM_ERR_NONFINITE with fault->step = t and fault->index = j.
+ * is rounded to float32 once; a step size, output or logit beyond the
+ * float32 range gives SSM_ERR_OVERFLOW with fault->what SSM_AT_DELTA,
+ * SSM_AT_Y or SSM_AT_LOGITS. A NaN or Infinity in u gives
+ * SSM_ERR_NONFINITE with SSM_AT_INPUT, fault->step = t, fault->index = j.
  * ssm_forward is vectorized over states with wasm SIMD; ssm_forward_plain
  * is its scalar twin and computes the same values. */
 ssm_status ssm_forward(const ssm_model *model, const float *u, int32_t T,
@@ -109,8 +124,8 @@ ssm_status ssm_forward_plain(const ssm_model *model, const float *u, int32_t T,
  * where L[t] = delta[0] + ... + delta[t]. Entries with s > t are 0.
  * Row t of the logit view sums to W[k]·y[t]; row T-1 sums to logits[k].
  * k is used by the logit view only and must be in 0..K-1.
- * Entries beyond the float32 range give SSM_ERR_OVERFLOW with fault->step
- * set to the row t where it was detected.
+ * Entries beyond the float32 range give SSM_ERR_OVERFLOW with
+ * SSM_AT_ALPHA and the row and column where it was detected.
  * ssm_attention computes blocks of rows with wasm SIMD from anchors that
  * are exact in float64 (relative error about 1e-6);
  * ssm_attention_plain evaluates every entry directly in float64. */
@@ -186,8 +201,8 @@ typedef struct ssm_bound_input {
 typedef struct ssm_bound_terms {
     double delta_min;    /* softplus(p - B_q B_u) */
     double M_delta;      /* softplus(p + B_q B_u) */
-    double rho_A;        /* exp((s_A+eta) * (s_A+eta < 0 ? delta_min : M_delta)) */
-    double rho_A_paper;  /* exp((s_A+eta) * delta_min), the literal formula */
+    double rho_A, log10_rho_A; /* exp((s_A+eta) * (s_A+eta < 0 ? delta_min : M_delta)) */
+    double rho_A_paper, log10_rho_A_paper; /* exp((s_A+eta) * delta_min), the literal formula */
     double S1, log10_S1; /* sum_{t<T} rho_A^t */
     double S2, log10_S2; /* sum_{t<T} t rho_A^t */
     double C_F, log10_C_F;

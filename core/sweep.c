@@ -12,7 +12,7 @@
 ssm_status ssm_sweep_bound(const ssm_bound_input *base, double A_min, int32_t axis,
                            const double *values, int32_t count,
                            ssm_bound_terms *terms, ssm_fault *fault) {
-    ssm_set_fault(fault, -1, -1);
+    ssm_set_fault(fault, SSM_AT_NONE, -1, -1);
     ssm_status status = ssm_check_bound_input(base);
     if (status != SSM_OK) {
         return status;
@@ -43,7 +43,7 @@ ssm_status ssm_sweep_bound(const ssm_bound_input *base, double A_min, int32_t ax
             status = ssm_bound_terms_with(&point, E_abs, &terms[i]);
         }
         if (status != SSM_OK) {
-            ssm_set_fault(fault, -1, i);
+            ssm_set_fault(fault, SSM_AT_SWEEP, -1, i);
             return status;
         }
     }

@@ -103,5 +103,5 @@ test('cli exit codes: usage 2, overflow 1, help 0', { skip }, () => {
 
   const overflow = cli('run', '--model', `${MAJORITY}model.json`, '--bits', '01'.repeat(5000));
   assert.equal(overflow.code, 1);
-  assert.match(overflow.stderr, /overflow: y at step t=\d+ exceeds the float32 range/);
+  assert.match(overflow.stderr, /overflow: y at step t=\d+ \(channel \d+\) exceeds the float32 range/);
 });

@@ -88,7 +88,7 @@ test('scan overflow is reported with its step', async () => {
       assert.equal(error.name, 'SsmLensError');
       assert.equal(error.code, 'overflow');
       assert.ok(error.step > 0 && error.step < 5000, `step ${error.step}`);
-      assert.match(error.message, /overflow: y at step t=\d+ exceeds the float32 range/);
+      assert.match(error.message, /overflow: y at step t=\d+ \(channel \d+\) exceeds the float32 range/);
       assert.match(error.message, /s_A = 0\.5000 > 0/);
       return true;
     });

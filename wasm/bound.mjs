@@ -45,7 +45,9 @@ export const MAX_BOUND_T = 1e15;
 /* Where each field of the C struct ssm_bound_terms sits, and the terms
  * that also come as base-10 logarithms because they can overflow. */
 const FIELD_INDEX = Object.fromEntries(BOUND_TERM_FIELDS.map((name, i) => [name, i]));
-const LOG10_TERMS = ['S1', 'S2', 'C_F', 'C_F_linear_attention', 'lower_bound', 'lower_bound_paper'];
+const LOG10_TERMS = [
+  'rho_A', 'rho_A_paper', 'S1', 'S2', 'C_F', 'C_F_linear_attention', 'lower_bound', 'lower_bound_paper',
+];
 
 
 /** The largest Euclidean row norm of inputs given as u arrays (T×d). */
@@ -66,7 +68,7 @@ export function modelNorms(model) {
     const pointer = arena.model(model);
     const out = arena.alloc(NORM_FIELDS.length * 8);
     const status = model.exports.ssm_compute_norms(pointer, out);
-    if (status !== 0) throwStatus(status, { step: -1, index: -1 }, { what: 'norms' });
+    if (status !== 0) throwStatus(status, { what: 0, step: -1, index: -1 });
     const values = arena.readFloat64(out, NORM_FIELDS.length);
     return Object.fromEntries(NORM_FIELDS.map((name, i) => [name, values[i]]));
   });
@@ -103,10 +105,16 @@ export function bound(model, options = {}) {
     const inPointer = arena.float64(BOUND_INPUT_FIELDS.map((name) => resolved.input[name]));
     const outPointer = arena.alloc(BOUND_TERM_FIELDS.length * 8);
     const status = model.exports.ssm_compute_bound(inPointer, outPointer);
-    if (status !== 0) throwStatus(status, { step: -1, index: -1 }, { what: 'bound' });
+    if (status !== 0) throw rejectedInput(status, resolved.input);
     return arena.readFloat64(outPointer, BOUND_TERM_FIELDS.length);
   });
   return assembleTerms(resolved, resolved.input, values);
+}
+
+/** The error for inputs that passed the checks here but not the core's. */
+export function rejectedInput(status, input) {
+  const values = BOUND_INPUT_FIELDS.map((name) => `${name} = ${input[name]}`).join(', ');
+  return new SsmLensError(`bound: the core rejected its inputs (status ${status}): ${values}`);
 }
 
 /**
@@ -205,8 +213,8 @@ export function assembleTerms({ norms, variant }, input, values) {
     eta: input.eta,
     delta_min: values[I.delta_min],
     M_delta: values[I.M_delta],
-    rho_A: values[I.rho_A],
-    rho_A_paper: values[I.rho_A_paper],
+    rho_A: finiteOrNull(values[I.rho_A]),
+    rho_A_paper: finiteOrNull(values[I.rho_A_paper]),
     S1: finiteOrNull(values[I.S1]),
     S2: finiteOrNull(values[I.S2]),
     C_F: finiteOrNull(values[I.C_F]),
@@ -216,8 +224,10 @@ export function assembleTerms({ norms, variant }, input, values) {
     E_abs_rademacher_sum: values[I.E_abs_rademacher_sum],
     lower_bound: finiteOrNull(values[I.lower_bound]),
     lower_bound_paper: finiteOrNull(values[I.lower_bound_paper]),
-    rho_A_differs: values[I.rho_A] !== values[I.rho_A_paper],
+    rho_A_differs: values[I.log10_rho_A] !== values[I.log10_rho_A_paper],
     log10: {
+      rho_A: numberOrNull(values[I.log10_rho_A]),
+      rho_A_paper: numberOrNull(values[I.log10_rho_A_paper]),
       S1: numberOrNull(values[I.log10_S1]),
       S2: numberOrNull(values[I.log10_S2]),
       C_F: numberOrNull(values[I.log10_C_F]),

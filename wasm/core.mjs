@@ -5,7 +5,7 @@ import { SsmLensError } from './errors.mjs';
 
 // Byte sizes of the C structs in wasm32; checked against the module.
 const MODEL_BYTES = 36;
-const FAULT_BYTES = 8;
+export const FAULT_BYTES = 12;
 export const NORM_FIELDS = [
   's_A', 'B_A', 'M_A', 'B_A_frobenius', 'B_B', 'B_B_frobenius', 'M_B',
   'B_C', 'B_C_frobenius', 'M_C', 'B_w', 'B_w_frobenius', 'M_w', 'B_q', 'M_q', 'p',
@@ -15,7 +15,8 @@ export const BOUND_INPUT_FIELDS = [
   'B_u', 'm', 'delta', 'c_l', 'l_l', 'T', 'eta',
 ];
 export const BOUND_TERM_FIELDS = [
-  'delta_min', 'M_delta', 'rho_A', 'rho_A_paper', 'S1', 'log10_S1', 'S2', 'log10_S2',
+  'delta_min', 'M_delta', 'rho_A', 'log10_rho_A', 'rho_A_paper', 'log10_rho_A_paper',
+  'S1', 'log10_S1', 'S2', 'log10_S2',
   'C_F', 'log10_C_F', 'gap_bound', 'vacuous', 'C_F_linear_attention',
   'log10_C_F_linear_attention', 'E_abs_rademacher_sum', 'lower_bound', 'log10_lower_bound',
   'lower_bound_paper', 'log10_lower_bound_paper',
@@ -46,7 +47,13 @@ class Arena {
   }
 
   alloc(bytes) {
-    const pointer = this.exports.malloc(Math.max(8, bytes));
+    // wasm32 addresses are unsigned 32-bit; malloc takes and returns them as
+    // i32, so sizes of 2 GiB and more must not wrap, and pointers above
+    // 2 GiB come back negative until made unsigned.
+    if (bytes > MAX_ALLOCATION) {
+      throw new SsmLensError(`out of WebAssembly memory: ${formatBytes(bytes)} requested, more than the 4 GiB that wasm32 can address`, { code: 'alloc' });
+    }
+    const pointer = this.exports.malloc(Math.max(8, bytes)) >>> 0;
     if (pointer === 0) {
       throw new SsmLensError(`out of WebAssembly memory: could not allocate ${formatBytes(bytes)}`, { code: 'alloc' });
     }
@@ -87,8 +94,8 @@ class Arena {
   }
 
   readFault(pointer) {
-    const [step, index] = new Int32Array(this.exports.memory.buffer, pointer, 2);
-    return { step, index };
+    const [what, step, index] = new Int32Array(this.exports.memory.buffer, pointer, 3);
+    return { what, step, index };
   }
 
   release() {
@@ -96,6 +103,9 @@ class Arena {
     this.pointers = [];
   }
 }
+
+/** The largest single allocation tried: just under the 4 GiB of wasm32. */
+const MAX_ALLOCATION = 2 ** 32 - 2 ** 26;
 
 export function withArena(exports, body) {
   const arena = new Arena(exports);
@@ -112,36 +122,44 @@ export function formatBytes(bytes) {
   return `${bytes} bytes`;
 }
 
+const FAULT_KINDS = [
+  'none', 'parameter', 'input', 'delta', 'y', 'logits', 'alpha', 'size', 'option', 'cell', 'sweep',
+];
+const SIZE_NAMES = ['d', 'N', 'K', 'T'];
+
 /**
- * Turns a non-zero status into an SsmLensError. `what` names the computed
- * quantity for overflow messages, e.g. 'y' or 'alpha'.
+ * Turns a non-zero status of the core into an SsmLensError whose message
+ * names what failed and where, from the fault the core wrote.
  */
-export function throwStatus(status, fault, { what, model }) {
+export function throwStatus(status, fault, { model } = {}) {
   const code = STATUS_CODES[status] ?? 'argument';
   const { step, index } = fault;
+  const kind = FAULT_KINDS[fault.what] ?? 'none';
   let message;
-  switch (code) {
-    case 'overflow': {
-      const where = what === 'alpha' ? `alpha[${step}, ${index}]` : `${what} at step t=${step}`;
-      message = `overflow: ${where} exceeds the float32 range (about 3.4e38)`;
-      if (model && model.sA > 0) {
-        message += `; with s_A = ${model.sA.toPrecision(4)} > 0 the state grows like e^(s_A·Λ[t]), so shorten the input or lower s_A`;
-      }
-      break;
+  if (code === 'overflow') {
+    const where = {
+      delta: `the step size delta at step t=${step}`,
+      y: `y at step t=${step} (channel ${index})`,
+      logits: `logit ${index}`,
+      alpha: `alpha[${step}, ${index}]`,
+      cell: `the pooled cell starting at row ${step}, column ${index}`,
+    }[kind] ?? 'a result';
+    message = `overflow: ${where} exceeds the float32 range (about 3.4e38)`;
+    if (kind === 'delta') {
+      message += '; softplus(p + q·u[t]) is too large, so check the scale of q, p and the input';
+    } else if (model && model.sA > 0) {
+      message += `; with s_A = ${model.sA.toPrecision(4)} > 0 the state grows like e^(s_A·Λ[t]), so shorten the input or lower s_A`;
     }
-    case 'nonfinite':
-      message = step >= 0 && what === 'input'
-        ? `input contains NaN or Infinity at step t=${step}, channel ${index}`
-        : `parameter ${MODEL_TENSORS[index] ?? index} contains NaN or Infinity at flat index ${step}`;
-      break;
-    case 'shape':
-      message = `a size is out of range (d, N, K ≤ 4096, 1 ≤ T ≤ 1e9)`;
-      break;
-    case 'alloc':
-      message = 'out of WebAssembly memory';
-      break;
-    default:
-      message = `invalid argument to the ssm-lens core (status ${status})`;
+  } else if (code === 'nonfinite') {
+    message = kind === 'input'
+      ? `input contains NaN or Infinity at step t=${step}, channel ${index}`
+      : `parameter ${MODEL_TENSORS[index] ?? index} contains NaN or Infinity at flat index ${step}`;
+  } else if (code === 'shape') {
+    message = `size ${SIZE_NAMES[index] ?? ''} is out of range (d, N, K ≤ 4096, 1 ≤ T ≤ 1e9)`;
+  } else if (code === 'alloc') {
+    message = 'out of WebAssembly memory';
+  } else {
+    message = `invalid argument to the ssm-lens core (${kind}${index >= 0 ? ` ${index}` : ''}, status ${status})`;
   }
   throw new SsmLensError(message, { code, step, index });
 }

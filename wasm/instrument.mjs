@@ -2,10 +2,10 @@
 // show how tight each worst-case step is on real input, and the growth
 // exponents of the paper's Table 1 measured on a model.
 import {
-  BOUND_INPUT_FIELDS, BOUND_TERM_FIELDS, throwStatus, withArena,
+  BOUND_INPUT_FIELDS, BOUND_TERM_FIELDS, FAULT_BYTES, withArena,
 } from './core.mjs';
 import {
-  MAX_BOUND_T, assembleTerms, bound, resolveBoundInput,
+  MAX_BOUND_T, assembleTerms, bound, rejectedInput, resolveBoundInput,
 } from './bound.mjs';
 import { SsmLensError, checkNumber, describe } from './errors.mjs';
 
@@ -69,9 +69,15 @@ export function sweep(model, options = {}) {
     const base = arena.float64(BOUND_INPUT_FIELDS.map((name) => resolved.input[name]));
     const grid = arena.float64(values);
     const out = arena.alloc(values.length * BOUND_TERM_FIELDS.length * 8);
-    const fault = arena.alloc(8);
+    const fault = arena.alloc(FAULT_BYTES);
     const status = model.exports.ssm_sweep_bound(base, A_min, AXES[over], grid, values.length, out, fault);
-    if (status !== 0) throwStatus(status, arena.readFault(fault), { what: 'sweep' });
+    if (status !== 0) {
+      const { index } = arena.readFault(fault);
+      if (index >= 0) {
+        throw new SsmLensError(`values[${index}] = ${values[index]} (${over}) is out of range for the bound`);
+      }
+      throw rejectedInput(status, resolved.input);
+    }
     return arena.readFloat64(out, values.length * BOUND_TERM_FIELDS.length);
   });
 

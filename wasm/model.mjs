@@ -2,7 +2,7 @@
 // a seeded random initialization; and their forward pass and attention.
 import { loadWasm } from './loader.mjs';
 import {
-  checkLayout, formatBytes, throwStatus, withArena, VIEW_LOGIT, VIEW_MEAN,
+  FAULT_BYTES, checkLayout, formatBytes, throwStatus, withArena, VIEW_LOGIT, VIEW_MEAN,
 } from './core.mjs';
 import { SsmLensError, checkNumber, describe, toFloat32 } from './errors.mjs';
 
@@ -81,9 +81,9 @@ export class Model {
       const delta = arena.alloc(T * 4);
       const y = arena.alloc(T * this.d * 4);
       const logits = arena.alloc(this.K * 4);
-      const fault = arena.alloc(8);
+      const fault = arena.alloc(FAULT_BYTES);
       const status = run(model, uPointer, T, delta, y, logits, fault);
-      if (status !== 0) throwStatus(status, arena.readFault(fault), { what: 'y', model: this });
+      if (status !== 0) throwStatus(status, arena.readFault(fault), { model: this });
       const yValues = arena.readFloat32(y, T * this.d);
       return {
         T,
@@ -127,9 +127,9 @@ export class Model {
       const model = arena.model(this);
       const uPointer = arena.float32(u);
       const alpha = arena.alloc(T * T * 4);
-      const fault = arena.alloc(8);
+      const fault = arena.alloc(FAULT_BYTES);
       const status = run(model, uPointer, T, viewCode, row, alpha, fault);
-      if (status !== 0) throwStatus(status, arena.readFault(fault), { what: 'alpha', model: this });
+      if (status !== 0) throwStatus(status, arena.readFault(fault), { model: this });
       if (!out) return arena.readFloat32(alpha, T * T);
       out.set(new Float32Array(this.exports.memory.buffer, alpha, T * T));
       return out;
@@ -166,9 +166,9 @@ export class Model {
       const model = arena.model(this);
       const uPointer = arena.float32(u);
       const pooled = arena.alloc(size * size * 4);
-      const fault = arena.alloc(8);
+      const fault = arena.alloc(FAULT_BYTES);
       const status = run(model, uPointer, T, viewCode, row, size, modeCode, pooled, fault);
-      if (status !== 0) throwStatus(status, arena.readFault(fault), { what: 'alpha', model: this });
+      if (status !== 0) throwStatus(status, arena.readFault(fault), { model: this });
       return arena.readFloat32(pooled, size * size);
     });
     return { T, size, mode, values };
