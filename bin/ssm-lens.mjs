@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // ssm-lens command line: the forward pass, the attention matrix and the
 // bound terms of a model for one input, without a browser.
-import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import {
@@ -91,7 +92,7 @@ function parseInput(values) {
   if (values.tokens !== undefined) {
     const parts = values.tokens.split(',').map((part) => part.trim());
     const tokens = parts.map(Number);
-    const bad = parts.findIndex((part, i) => part === '' || !Number.isInteger(tokens[i]) || tokens[i] < 0);
+    const bad = parts.findIndex((part, i) => !/^\d+$/.test(part) || !Number.isSafeInteger(tokens[i]));
     if (bad >= 0) {
       throw new UsageError(`--tokens must be comma-separated non-negative integers; item ${bad} is '${parts[bad]}'`);
     }
@@ -105,13 +106,7 @@ async function loadModel(values) {
     throw new UsageError('give either --model FILE or --random, not both');
   }
   if (values.model !== undefined) {
-    let text;
-    try {
-      text = readFileSync(values.model, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--model: cannot read '${values.model}' (${error.code ?? error.message})`);
-    }
-    return modelFromStateDict(text);
+    return modelFromStateDict(readModelFile(values.model));
   }
   if (values.random) {
     const settings = {};
@@ -122,6 +117,30 @@ async function loadModel(values) {
     return randomModel(settings);
   }
   throw new UsageError('a model is required: --model FILE or --random');
+}
+
+// A state dict JSON of the largest model (d = N = 4096) is well below this.
+const MAX_MODEL_FILE_BYTES = 1 << 30;
+
+/** Reads a model file, rejecting devices, pipes and oversized files first. */
+function readModelFile(path) {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    throw new UsageError(`--model: cannot read '${path}' (${error.code ?? error.message})`);
+  }
+  if (!stats.isFile()) {
+    throw new UsageError(`--model: '${path}' is not a regular file`);
+  }
+  if (stats.size > MAX_MODEL_FILE_BYTES) {
+    throw new UsageError(`--model: '${path}' has ${stats.size} bytes, above the limit of ${MAX_MODEL_FILE_BYTES}`);
+  }
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--model: cannot read '${path}' (${error.code ?? error.message})`);
+  }
 }
 
 /** JSON numbers only: Infinity and NaN have no JSON form and become null. */
@@ -151,13 +170,26 @@ function printRun(result) {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-function printAttention(T, view, alpha) {
-  const lines = [`attention view ${view}, T = ${T} (row t = output step, column s = input step)`];
+/** Writes the matrix row by row, waiting whenever stdout's buffer is full:
+ * a whole T = 16384 matrix as one string would exceed the largest string
+ * V8 can build. */
+async function printAttention(T, view, alpha, asJson) {
+  const write = async (text) => {
+    if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+  };
+  if (asJson) {
+    await write(`{"T":${T},"view":${JSON.stringify(String(view))},"alpha":[`);
+    for (let t = 0; t < T; t++) {
+      await write(`${t > 0 ? ',' : ''}${toJson(alpha.subarray(t * T, (t + 1) * T))}`);
+    }
+    await write(']}\n');
+    return;
+  }
+  await write(`attention view ${view}, T = ${T} (row t = output step, column s = input step)\n`);
   for (let t = 0; t < T; t++) {
     const row = Array.from(alpha.subarray(t * T, t * T + t + 1), (v) => v.toExponential(3).padStart(11));
-    lines.push(`t=${String(t).padEnd(4)} ${row.join(' ')}`);
+    await write(`t=${String(t).padEnd(4)} ${row.join(' ')}\n`);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 function printBound(terms) {
@@ -259,9 +291,13 @@ async function main(argv) {
     throw new UsageError(error.message);
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
+  if (values.help) {
     process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+    return 0;
+  }
+  if (positionals.length === 0) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
   }
   const [command, ...extra] = positionals;
   if (!['run', 'attention', 'bound', 'sweep'].includes(command)) {
@@ -293,13 +329,7 @@ async function main(argv) {
     const view = values.view ?? 'mean';
     const k = numberOption(values, 'class');
     const alpha = model.attention(input, /^\d+$/.test(view) ? Number(view) : view, { k });
-    const T = input.length;
-    if (values.json) {
-      const rows = Array.from({ length: T }, (_, t) => alpha.subarray(t * T, (t + 1) * T));
-      process.stdout.write(`${toJson({ T, view, alpha: rows })}\n`);
-    } else {
-      printAttention(T, view, alpha);
-    }
+    await printAttention(input.length, view, alpha, values.json);
     return 0;
   }
 

@@ -214,3 +214,31 @@ test('B_u and T come from the sequences', async () => {
   const everyToken = bound(model, { T: 4 });
   assert.ok(relative(everyToken.B_u, Math.max(...[0, 1, 2, 3].map(rowNorm))) < 1e-7);
 });
+
+test('rho_A beyond the double range is null with its log10', async () => {
+  const model = await scalarModel({ a: 10, q: 1 });
+  const terms = bound(model, { T: 100, B_u: 100 });
+  assert.equal(terms.rho_A, null);
+  assert.ok(terms.overflow.includes('rho_A'));
+  assert.ok(Number.isFinite(terms.log10.rho_A));
+  assert.ok(Math.abs(terms.log10.rho_A - (Math.fround(10) * terms.M_delta) / Math.LN10) < 1e-9 * terms.log10.rho_A);
+});
+
+test('huge B_u keeps C_F in log10', async () => {
+  // With q ≠ 0, M_Δ grows like B_q B_u: C_F is about B_u^5 = 1e450.
+  const model = await scalarModel({ a: -1, q: 1 });
+  const terms = bound(model, { T: 100, B_u: 1e90 });
+  assert.equal(terms.C_F, null);
+  assert.ok(terms.overflow.includes('C_F'));
+  assert.ok(Number.isFinite(terms.log10.C_F));
+  assert.ok(terms.log10.C_F > 440);
+  assert.ok(Number.isFinite(terms.log10.C_F_linear_attention));
+});
+
+test('bound rejects B_u or T below the given sequences', async () => {
+  const model = await randomModel({ d: 3, N: 2, vocab: 4, seed: 5 });
+  assert.throws(() => bound(model, { sequences: [[0, 1, 1, 1]], B_u: 0.001 }), /B_u = 0\.001 is below the largest ‖u\[t\]‖₂ = [\d.]+ of the given sequences/);
+  assert.throws(() => bound(model, { sequences: [[0, 1, 1, 1]], T: 2 }), /T = 2 is below the longest given sequence \(4 steps\)/);
+  assert.throws(() => bound(model, { T: 10, eta: 1e308 }), /eta must be a finite number with 0 ≤ eta ≤ 1000000, got 1e\+308/);
+  assert.throws(() => bound(model, { T: 10, c_l: 1e308 }), /c_l must be a finite number with 0 < c_l < 1e\+100/);
+});

@@ -105,3 +105,26 @@ test('cli exit codes: usage 2, overflow 1, help 0', { skip }, () => {
   assert.equal(overflow.code, 1);
   assert.match(overflow.stderr, /overflow: y at step t=\d+ \(channel \d+\) exceeds the float32 range/);
 });
+
+test('cli rejects devices, odd token syntax and a missing command', () => {
+  const device = cli('run', '--model', '/dev/zero', '--bits', '0');
+  assert.equal(device.code, 2);
+  assert.match(device.stderr, /--model: '\/dev\/zero' is not a regular file/);
+  const hex = cli('run', '--random', '--tokens', '0x1,1');
+  assert.equal(hex.code, 2);
+  assert.match(hex.stderr, /item 0 is '0x1'/);
+  const none = cli();
+  assert.equal(none.code, 2);
+  assert.equal(none.stdout, '');
+  assert.match(none.stderr, /Usage: ssm-lens <command>/);
+});
+
+test('cli attention streams a long matrix', () => {
+  const bits = '01'.repeat(1500);
+  const { code, stdout, stderr } = spawnSync(process.execPath, [CLI, 'attention', '--random', '--bits', bits, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(code ?? 0, 0, stderr);
+  const out = JSON.parse(stdout);
+  assert.equal(out.T, 3000);
+  assert.equal(out.alpha.length, 3000);
+  assert.equal(out.alpha[2999].length, 3000);
+});

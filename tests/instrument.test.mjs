@@ -87,6 +87,10 @@ test('spacedValues spans the range and rounds for T', () => {
   for (let i = 1; i < values.length; i++) assert.ok(values[i] > values[i - 1]);
   assert.deepEqual(spacedValues(-0.1, 0.1, 3, { log: false }), [-0.1, 0, 0.1]);
   assert.deepEqual(spacedValues(1, 4, 10, { integer: true }), [1, 2, 3, 4]);
+  assert.deepEqual(spacedValues(1, 100, 3), [1, 10, 100]);
+  assert.deepEqual(spacedValues(7, 100, 1), [7]);
+  assert.throws(() => spacedValues(5, 1, 3, { integer: true }), /to must be a finite number with 5 ≤ to/);
+  assert.throws(() => spacedValues(1.5, 1.7, 3, { integer: true }), /no integer lies between from = 1.5 and to = 1.7/);
 });
 
 test('C_F doubling ratio: flat, quadratic, exponential', async () => {
@@ -132,19 +136,28 @@ test('table1 exponents approach the paper', async (t) => {
   }
 });
 
-/** Asserts realized ≤ bound, with float32 rounding of realized values allowed. */
+/** Asserts realized ≤ bound; step sizes and decays are float64, α float32. */
 function assertEnvelopes(result, label) {
-  const slack = 1 + 2 ** -22;
   const { delta, decay, alpha } = result;
-  assert.ok(delta.min >= delta.bound_min / slack, `${label}: min Δ ${delta.min} < Δ_min ${delta.bound_min}`);
-  assert.ok(delta.max <= delta.bound_max * slack, `${label}: max Δ ${delta.max} > M_Δ ${delta.bound_max}`);
+  const close = 1 + 1e-12;
+  assert.ok(delta.min >= delta.bound_min / close, `${label}: min Δ ${delta.min} < Δ_min ${delta.bound_min}`);
+  assert.ok(delta.max <= delta.bound_max * close, `${label}: max Δ ${delta.max} > M_Δ ${delta.bound_max}`);
   for (let k = 0; k < result.T; k++) {
-    // Λ is summed from float32 steps, each within its rounding of the bound.
-    const tolerance = Math.abs(result.growth) * k * delta.bound_max * 2 ** -22 / Math.LN10 + 1e-12;
+    const tolerance = 1e-12 * (1 + Math.abs(decay.bound[k]));
     assert.ok(decay.realized[k] <= decay.bound[k] + tolerance, `${label}: lag ${k} decay 10^${decay.realized[k]} > 10^${decay.bound[k]}`);
     assert.ok(alpha.realized[k] <= alpha.bound[k] * (1 + 1e-5), `${label}: lag ${k} |α| ${alpha.realized[k]} > ${alpha.bound[k]}`);
   }
 }
+
+test('envelopes hold where the input reaches B_u', async () => {
+  // d = 1 with u aligned to q: the largest step equals M_Δ exactly.
+  const model = await createModel({
+    A: [[-0.5, -1]], W_B: [[1], [0.5]], W_C: [[1], [-0.5]], q: [2], p: 0, w: [1], embedding: [[1], [-1]],
+  });
+  for (const tokens of [[0, 1, 1, 0, 1], [0, 0, 0], [1, 1, 1, 1]]) {
+    assertEnvelopes(envelopes(model, tokens), `tokens ${tokens}`);
+  }
+});
 
 test('envelopes never exceed their bounds on random models', async () => {
   for (const sA of [-0.5, -0.05, 0, 0.05, 0.3]) {
@@ -196,4 +209,12 @@ test('cli sweep writes CSV and JSON', { skip: skipFixtures }, () => {
   const bad = spawnSync(process.execPath, [CLI, 'sweep', '--model', model, '--over', 'd', '--from', '1', '--to', '2'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--over must be 'T' or 's_A', got 'd'/);
+});
+
+test('sweep handles large models and rejects inherited names', async () => {
+  const model = await randomModel({ d: 512, N: 512, vocab: 0, seed: 1 });
+  const result = sweep(model, { over: 'T', from: 1, to: 100, points: 5, B_u: 1 });
+  assert.equal(result.points.length, 5);
+  assert.throws(() => sweep(model, { over: 'constructor', from: 1, to: 2, B_u: 1 }), /over must be 'T' or 's_A', got the string "constructor"/);
+  assert.throws(() => model.attentionPooled(new Float32Array(512 * 4), 0, { mode: 'toString' }), /mode must be 'max' or 'mean', got the string "toString"/);
 });

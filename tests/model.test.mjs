@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import {
-  SsmLensError, bound, createModel, modelFromStateDict, randomModel,
+  Model, SsmLensError, bound, createModel, modelFromStateDict, randomModel,
 } from '../wasm/index.mjs';
 
 const FIXTURE = new URL('../../shared/fixtures/authors-majority-T100-seed1/model.json', import.meta.url);
@@ -106,7 +106,7 @@ test('bound rejects invalid options by name', async () => {
   assertError(() => bound(model, { T: 0 }), /T must be an integer with 1 ≤ T ≤ 1000000000000000, got 0/);
   assertError(() => bound(model, { T: 10, delta: 1 }), /delta must be a finite number with 0 < delta < 1, got 1/);
   assertError(() => bound(model, { T: 10, m: 0 }), /m must be an integer with 1 ≤ m/);
-  assertError(() => bound(model, { T: 10, B_u: NaN }), /B_u must be a finite number with 0 ≤ B_u, got NaN/);
+  assertError(() => bound(model, { T: 10, B_u: NaN }), /B_u must be a finite number with 0 ≤ B_u ≤ 1e\+100, got NaN/);
   assertError(() => bound(model, { T: 10, norms: 'max' }), /norms must be 'spectral' or 'frobenius'/);
   assertError(() => bound(model, {}), /T is missing: give options\.T or options\.sequences/);
   assertError(() => bound({}, { T: 1 }), /model must be a Model/);
@@ -156,7 +156,7 @@ test('state dict errors name the tensor', { skip: skipFixture }, async () => {
   };
   await assertRejects(modelFromStateDict(edit((t) => { delete t['SSM.ssm.W_C']; })), /tensor 'SSM\.ssm\.W_C' is missing/);
   await assertRejects(modelFromStateDict(edit((t) => { t['SSM.extra'] = { shape: [1], data: [0] }; })), /unknown tensor 'SSM\.extra'/);
-  await assertRejects(modelFromStateDict(edit((t) => { t['SSM.ssm.W_B'].shape = [4, 3]; })), /tensor 'SSM\.ssm\.W_B' must have shape \[4,4\], got \[4,3\]/);
+  await assertRejects(modelFromStateDict(edit((t) => { t['SSM.ssm.W_B'].shape = [4, 3]; })), /tensor 'SSM\.ssm\.W_B' must have shape \[4,4\] \(d = 4 and N = 4 from 'SSM\.ssm\.A'\), got \[4,3\]/);
   await assertRejects(modelFromStateDict(edit((t) => { t['SSM.ssm.q_delta'].data = [1, 2, 3]; })), /tensor 'SSM\.ssm\.q_delta' has shape \[4\] \(4 values\) but contains 3 values/);
   await assertRejects(modelFromStateDict(edit((t) => { t['SSM.ssm.A'].data[5] = null; })), /A must contain numbers, got null at flat index 5/);
   await assertRejects(modelFromStateDict(edit((t) => { delete t['SSM.ssm.A']; })), /tensor 'SSM\.ssm\.A' or 'ssm\.A' is missing/);
@@ -172,4 +172,85 @@ test('state dict round trip keeps the parameters', { skip: skipFixture }, async 
   const kCopy = await modelFromStateDict(JSON.stringify(kClass.toStateDict()));
   assert.equal(kCopy.K, 3);
   assert.deepEqual(kCopy.W, kClass.W);
+});
+
+test('forward reports a step size beyond float32', async () => {
+  const model = await createModel({ A: [[-1]], W_B: [[1e-30]], W_C: [[1e-30]], q: [3e38], p: 0, w: [1] });
+  for (const kernel of ['simd', 'plain']) {
+    assertError(() => model.forward(new Float32Array([10, 10, 10]), { kernel }), /overflow: the step size delta at step t=0 exceeds the float32 range/, 'overflow');
+  }
+  assertError(() => model.attention(new Float32Array([10, 10]), 0), /overflow: the step size delta at step t=0/, 'overflow');
+});
+
+test('forward reports a logit beyond float32 by name', async () => {
+  const model = await createModel({ A: [[-1]], W_B: [[3]], W_C: [[3]], q: [0], p: 0, w: [3e38] });
+  assertError(() => model.forward(new Float32Array([2, 2])), /overflow: logit 0 exceeds the float32 range/, 'overflow');
+});
+
+test('input shapes: typed rows, nesting, odd objects', async () => {
+  const model = await createModel(params());
+  const rows = [new Float32Array([0.1, 0.2, 0.3]), new Float64Array([1, 0, -1])];
+  assert.deepEqual(model.forward(rows).y, model.forward([[0.1, 0.2, 0.3], [1, 0, -1]]).y);
+  assertError(() => model.forward([[[1, 2, 3]], [[4, 5, 6]]]), /input must be 2×3; row 0 has 1 values, expected 3/);
+  assertError(() => model.forward([[1, [2], 3]]), /input must be 1×3; row 0 contains a nested array at position 1/);
+  assertError(() => model.forward(new DataView(new ArrayBuffer(12))), /input must be token ids, a T×d array or a Float32Array, got a DataView/);
+  assertError(() => model.forward(new Map()), /input must be token ids/);
+  const tokenModel = await randomModel({ vocab: 3 });
+  assertError(() => tokenModel.forward([0, 1n]), /got the BigInt 1n at step 1/);
+});
+
+test('inputs beyond the memory and work limits fail early', async () => {
+  const model = await randomModel({ d: 16, N: 4, vocab: 2 });
+  const started = performance.now();
+  assertError(() => model.forward(new Uint8Array(60_000_000)), /input: the embedded input of T = 60000000 needs about 3\.6 GiB of WebAssembly memory, above the 3 GiB limit/, 'shape');
+  const wide = await randomModel({ d: 64, N: 64, vocab: 2 });
+  assertError(() => wide.attention(new Uint8Array(8192), 'mean'), /input: the mean view needs about 1\.4e\+11 operations, above the limit of 5e\+10; use a channel view, or attentionPooled\(\)/, 'shape');
+  assertError(() => wide.attention(new Uint8Array(2000), 'mean', { kernel: 'plain' }), /above the limit of 1e\+9/, 'shape');
+  assert.ok(performance.now() - started < 5000, 'the checks run before any work');
+});
+
+test('models come only from the factories', async () => {
+  const model = await randomModel();
+  assert.throws(() => new Model({ d: 4, N: 4, K: 1, A: new Float32Array(1) }, model.exports), /use createModel, modelFromStateDict or randomModel to make a Model/);
+  assert.ok(model instanceof Model);
+  await assertRejects(randomModel({ d: 4096, vocab: 2 ** 20 }), /vocab × d = 1048576 × 4096 values is above the embedding limit/);
+});
+
+test('state dict rejects null, ragged and odd tensors', { skip: skipFixture }, async () => {
+  const original = JSON.parse(readFileSync(FIXTURE, 'utf8'));
+  const edit = (change) => {
+    const copy = structuredClone(original);
+    change(copy.tensors);
+    return copy;
+  };
+  await assertRejects(modelFromStateDict(edit((t) => { t['SSM.ssm.W_C'] = null; })), /tensor 'SSM\.ssm\.W_C' must be a nested array or an object with 'shape' and 'data' arrays, got null/);
+  await assertRejects(modelFromStateDict(edit((t) => { t['SSM.ssm.W_B'].shape = ['4', '4']; })), /tensor 'SSM\.ssm\.W_B' has an invalid shape \["4","4"\]/);
+  const nested = {};
+  for (const [name, tensor] of Object.entries(original.tensors)) {
+    const [rows, columns] = tensor.shape;
+    nested[name] = tensor.shape.length === 2
+      ? Array.from({ length: rows }, (_, r) => tensor.data.slice(r * columns, (r + 1) * columns))
+      : tensor.data;
+  }
+  const fromNested = await modelFromStateDict(nested);
+  assert.deepEqual(fromNested.A, (await modelFromStateDict(original)).A);
+  const ragged = { ...nested, 'SSM.ssm.A': [nested['SSM.ssm.A'][0].concat(nested['SSM.ssm.A'][1].slice(0, 2)), nested['SSM.ssm.A'][1].slice(2), ...nested['SSM.ssm.A'].slice(2)] };
+  await assertRejects(modelFromStateDict(ragged), /tensor 'SSM\.ssm\.A' is ragged: item 1 has shape \[2\], item 0 has \[6\]/);
+  const scalarP = edit((t) => { t['SSM.ssm.p_delta'] = { shape: [], data: t['SSM.ssm.p_delta'].data }; });
+  assert.equal((await modelFromStateDict(scalarP)).p, Math.fround(original.tensors['SSM.ssm.p_delta'].data[0]));
+});
+
+test('state dict keeps the K-class layout for one class', async () => {
+  const model = await randomModel({ K: 1, vocab: 2 });
+  const dict = model.toStateDict();
+  assert.ok('SSM.ssm.A' in dict.tensors);
+  const kClass = { tensors: {} };
+  for (const [name, tensor] of Object.entries(dict.tensors)) {
+    const renamed = name === 'SSM.w' ? 'W' : name.replace('SSM.ssm.', 'ssm.');
+    kClass.tensors[renamed] = renamed === 'W' ? { shape: [1, 4], data: tensor.data } : tensor;
+  }
+  const loaded = await modelFromStateDict(kClass);
+  assert.equal(loaded.K, 1);
+  assert.ok('ssm.A' in loaded.toStateDict().tensors);
+  assert.deepEqual(loaded.toStateDict().tensors.W.shape, [1, 4]);
 });

@@ -132,9 +132,10 @@ export function resolveBoundInput(model, options, { requireT = true } = {}) {
   } = options;
   checkNumber('m', m, { min: 1, max: MAX_BOUND_T, integer: true });
   checkNumber('delta', delta, { min: 0, max: 1, open: true });
-  checkNumber('c_l', c_l, { min: 0, max: Infinity, open: true });
-  checkNumber('l_l', l_l, { min: 0, max: Infinity, open: true });
-  checkNumber('eta', eta, { min: 0 });
+  checkNumber('c_l', c_l, { min: 0, max: 1e100, open: true });
+  checkNumber('l_l', l_l, { min: 1e-100, max: 1e100 });
+  // η only needs to be small and positive; a large one says nothing new.
+  checkNumber('eta', eta, { min: 0, max: 1e6 });
   if (variant !== 'spectral' && variant !== 'frobenius') {
     throw new SsmLensError(`norms must be 'spectral' or 'frobenius', got ${describe(variant)}`);
   }
@@ -151,6 +152,13 @@ export function resolveBoundInput(model, options, { requireT = true } = {}) {
       longest = Math.max(longest, input.T);
       largest = Math.max(largest, maxRowNorm(input.u, model.d));
     }
+    // A bound for smaller B_u or T would not cover the given sequences.
+    if (B_u !== undefined && B_u < largest) {
+      throw new SsmLensError(`B_u = ${B_u} is below the largest ‖u[t]‖₂ = ${largest} of the given sequences; the bound would not hold for them`);
+    }
+    if (T !== undefined && T < longest) {
+      throw new SsmLensError(`T = ${T} is below the longest given sequence (${longest} steps); the bound would not hold for it`);
+    }
     B_u ??= largest;
     T ??= longest;
   }
@@ -158,7 +166,7 @@ export function resolveBoundInput(model, options, { requireT = true } = {}) {
   if (B_u === undefined) {
     throw new SsmLensError('B_u is missing: give options.B_u or options.sequences (this model has no embedding to take it from)');
   }
-  checkNumber('B_u', B_u, { min: 0 });
+  checkNumber('B_u', B_u, { min: 0, max: 1e100 });
   if (T === undefined && requireT) {
     throw new SsmLensError('T is missing: give options.T or options.sequences');
   }

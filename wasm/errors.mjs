@@ -18,7 +18,9 @@ export class SsmLensError extends Error {
 export function describe(value) {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (value instanceof DataView) return 'a DataView';
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${value.length}`;
+  if (typeof value === 'bigint') return `the BigInt ${value}n`;
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === 'object') return 'an object';
   return String(value);
@@ -49,7 +51,11 @@ export function toFloat32(name, value, shape) {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     flat = value;
   } else if (Array.isArray(value)) {
-    flat = shape.length > 1 && Array.isArray(value[0]) ? flattenRows(name, value, shape) : value;
+    const nested = Array.isArray(value[0]) || ArrayBuffer.isView(value[0]);
+    if (nested && shape.length < 2) {
+      throw new SsmLensError(`${name} must be a flat array of ${count} numbers, got nested arrays`);
+    }
+    flat = nested ? flattenRows(name, value, shape) : value;
   } else if (typeof value === 'number' && count === 1) {
     flat = [value];
   } else {
@@ -76,18 +82,23 @@ export function toFloat32(name, value, shape) {
   return out;
 }
 
+/** Flattens rows of a 2-D shape; each row must be a flat array of numbers. */
 function flattenRows(name, rows, shape) {
   const width = shape.slice(1).reduce((a, b) => a * b, 1);
   const flat = [];
   rows.forEach((row, r) => {
-    const values = Array.isArray(row) && Array.isArray(row[0]) ? row.flat(Infinity) : row;
-    if (!Array.isArray(values) && !ArrayBuffer.isView(values)) {
+    if (!Array.isArray(row) && !(ArrayBuffer.isView(row) && !(row instanceof DataView))) {
       throw new SsmLensError(`${name} row ${r} must be an array of ${width} numbers, got ${describe(row)}`);
     }
-    if (values.length !== width) {
-      throw new SsmLensError(`${name} must be ${shape.join('×')}; row ${r} has ${values.length} values, expected ${width}`);
+    if (row.length !== width) {
+      throw new SsmLensError(`${name} must be ${shape.join('×')}; row ${r} has ${row.length} values, expected ${width}`);
     }
-    for (const v of values) flat.push(v);
+    for (let i = 0; i < row.length; i++) {
+      if (Array.isArray(row[i]) || ArrayBuffer.isView(row[i])) {
+        throw new SsmLensError(`${name} must be ${shape.join('×')}; row ${r} contains a nested array at position ${i}`);
+      }
+      flat.push(row[i]);
+    }
   });
   return flat;
 }

@@ -20,17 +20,25 @@ const AXES = { T: 0, s_A: 1 };
 export function spacedValues(from, to, points, { log = true, integer = false } = {}) {
   checkNumber('from', from, log ? { min: 0, open: true, max: Infinity } : {});
   checkNumber('to', to, log ? { min: 0, open: true, max: Infinity } : {});
+  checkNumber('to', to, { min: from, max: Infinity });
   checkNumber('points', points, { min: 1, max: 1e6, integer: true });
-  if (integer) points = Math.min(points, Math.floor(to) - Math.ceil(from) + 1);
+  if (integer) {
+    const available = Math.floor(to) - Math.ceil(from) + 1;
+    if (available < 1) throw new SsmLensError(`no integer lies between from = ${from} and to = ${to}`);
+    points = Math.min(points, available);
+    from = Math.ceil(from);
+    to = Math.floor(to);
+  }
   const values = [];
   for (let i = 0; i < points; i++) {
     const fraction = points === 1 ? 0 : i / (points - 1);
     let value = log
       ? Math.exp(Math.log(from) + fraction * (Math.log(to) - Math.log(from)))
       : from + fraction * (to - from);
-    if (i === points - 1) value = to;
-    // Drop the rounding noise of the arithmetic, so -0.1..0.1 gives -0.05, not -0.05000000000000001.
-    if (!log) value = Number(value.toPrecision(12));
+    if (i === points - 1 && points > 1) value = to;
+    // Drop the rounding noise of the arithmetic, so that -0.1..0.1 gives
+    // -0.05 and a log grid gives 10, not 10.000000000000002.
+    value = Number(value.toPrecision(12));
     if (integer) {
       value = Math.round(value);
       if (i > 0) value = Math.max(value, values[i - 1] + 1);
@@ -58,12 +66,13 @@ export function sweep(model, options = {}) {
     throw new SsmLensError(`options must be an object, got ${describe(options)}`);
   }
   const { over } = options;
-  if (!(over in AXES)) {
+  if (!Object.hasOwn(AXES, over)) {
     throw new SsmLensError(`over must be 'T' or 's_A', got ${describe(over)}`);
   }
   const values = sweepValues(options);
   const resolved = resolveBoundInput(model, options, { requireT: over === 's_A' });
-  const A_min = Math.min(...model.A);
+  let A_min = Infinity;
+  for (const a of model.A) A_min = Math.min(A_min, a);
 
   const flat = withArena(model.exports, (arena) => {
     const base = arena.float64(BOUND_INPUT_FIELDS.map((name) => resolved.input[name]));
@@ -133,13 +142,16 @@ function sweepValues(options) {
  *   alpha:  for each lag k, max over channels j and steps t of
  *           |α_j[t, t−k]|, against M_Δ B_B B_C B_u² ρ_A^k
  * B_u is this input's largest ‖u[t]‖₂. Options: eta, norms (see bound()).
- * The α envelope needs the full attention matrix of every channel, so T is
- * limited as for attention().
+ * Step sizes and decays are recomputed in float64, so they compare with
+ * the float64 bounds without rounding; α comes from the float32 attention
+ * (within about 1e-6 of each entry's magnitude). The α envelope needs the
+ * full attention matrix of every channel, so T is limited as for
+ * attention().
  */
 export function envelopes(model, input, options = {}) {
   const { u, T } = model.toInput(input);
   const terms = bound(model, { ...options, sequences: [input], T, B_u: undefined });
-  const { delta } = model.forward(u);
+  const delta = stepSizes(model, u, T);
 
   let minDelta = Infinity;
   let maxDelta = -Infinity;
@@ -201,6 +213,17 @@ export function envelopes(model, input, options = {}) {
     decay: { log10: true, ...decay },
     alpha: { realized: alphaRealized, bound: alphaBound },
   };
+}
+
+/** delta[t] = softplus(p + q·u[t]) in float64. */
+function stepSizes(model, u, T) {
+  const delta = new Float64Array(T);
+  for (let t = 0; t < T; t++) {
+    let pre = model.p;
+    for (let j = 0; j < model.d; j++) pre += model.q[j] * u[t * model.d + j];
+    delta[t] = pre > 0 ? pre + Math.log1p(Math.exp(-pre)) : Math.log1p(Math.exp(pre));
+  }
+  return delta;
 }
 
 /**

@@ -11,6 +11,13 @@ export const LIMITS = Object.freeze({
   // The full T×T matrix in float32 is 1 GiB at this length.
   attentionT: 16384,
   pooledSize: 2048,
+  // Values in an embedding (vocab × d): 2^27 float32 values are 512 MiB.
+  embeddingValues: 2 ** 27,
+  // Multiply-adds (exponentials for the plain kernels) that one call may
+  // need before it is refused; at the rates bench/run.mjs measures this is
+  // tens of seconds of one core.
+  work: 5e10,
+  plainWork: 1e9,
 });
 
 // The authors' checkpoints: the majority model (one logit) and the ListOps
@@ -34,6 +41,10 @@ const STATE_DICT_LAYOUTS = [
 
 let wasmExports = null;
 
+// Only this module's factories may construct a Model: the constructor does
+// not check its parts, and unchecked lengths would read past them in wasm.
+const FACTORY = Symbol('ssm-lens model factory');
+
 async function ensureWasm() {
   if (!wasmExports) {
     const instance = await loadWasm();
@@ -49,7 +60,10 @@ async function ensureWasm() {
  * Create it with createModel, modelFromStateDict or randomModel.
  */
 export class Model {
-  constructor(parts, exports) {
+  constructor(parts, exports, factory) {
+    if (factory !== FACTORY) {
+      throw new SsmLensError('use createModel, modelFromStateDict or randomModel to make a Model');
+    }
     Object.assign(this, parts);
     this.exports = exports;
     Object.freeze(this);
@@ -75,6 +89,8 @@ export class Model {
   forward(input, { kernel = 'simd' } = {}) {
     const { u, T } = this.toInput(input);
     const run = kernelFunction(this.exports, 'ssm_forward', kernel);
+    checkMemory('the forward pass', T * (8 * this.d + 4), T);
+    checkWork('the forward pass', T * this.d * this.N, kernel === 'plain' ? LIMITS.plainWork * 10 : LIMITS.work);
     return withArena(this.exports, (arena) => {
       const model = arena.model(this);
       const uPointer = arena.float32(u);
@@ -113,10 +129,9 @@ export class Model {
       throw new SsmLensError(`input: the full attention matrix is limited to T ≤ ${LIMITS.attentionT} (1 GiB of float32), got T = ${T}; use attentionPooled() for longer inputs`, { code: 'shape' });
     }
     const lanes = viewCode >= 0 ? this.N : this.d * this.N;
-    const workBytes = T * T * 4 + T * lanes * 20;
-    if (workBytes > 3 * 2 ** 30) {
-      throw new SsmLensError(`input: this view needs ${formatBytes(workBytes)} of WebAssembly memory (T = ${T}, ${lanes} lanes), above the 3 GiB limit`, { code: 'shape' });
-    }
+    checkMemory('this view', T * T * 4 + T * lanes * 28, T);
+    const entries = (T * (T + 1) / 2) * lanes;
+    checkWork(`the ${view} view`, entries, kernel === 'plain' ? LIMITS.plainWork : LIMITS.work, 'a channel view, or attentionPooled()');
     if (out !== undefined && (!(out instanceof Float32Array) || out.length !== T * T)) {
       throw new SsmLensError(`out must be a Float32Array of T·T = ${T * T} values, got ${describe(out)}`);
     }
@@ -151,14 +166,18 @@ export class Model {
     size ??= Math.min(T, 512);
     checkNumber('size', size, { min: 1, max: Math.min(T, LIMITS.pooledSize), integer: true });
     const modeCode = { max: 0, mean: 1 }[mode];
-    if (modeCode === undefined) {
+    if (mode !== 'max' && mode !== 'mean') {
       throw new SsmLensError(`mode must be 'max' or 'mean', got ${describe(mode)}`);
     }
     const lanes = viewCode >= 0 ? this.N : this.d * this.N;
-    const workBytes = T * lanes * 28 + T * (this.d * 4 + 32 * 4 + 8) + size * size * 12;
-    if (workBytes > 3 * 2 ** 30) {
-      throw new SsmLensError(`input: the pooled view needs ${formatBytes(workBytes)} of WebAssembly memory (T = ${T}, ${lanes} lanes), above the 3 GiB limit`, { code: 'shape' });
-    }
+    checkMemory('the pooled view', T * lanes * 28 + T * (this.d * 4 + 32 * 4 + 8) + size * size * 12, T);
+    // The mean factors over lanes (T²M/64 products); the max needs every
+    // entry in the worst case, when no lane decays.
+    const entries = (T * (T + 1) / 2) * lanes;
+    let work = mode === 'mean' ? entries / 32 : entries;
+    if (kernel === 'plain') work = entries;
+    const hint = mode === 'max' ? "mode 'mean', or a shorter input" : 'a shorter input';
+    checkWork(`the pooled ${mode} view`, work, kernel === 'plain' ? LIMITS.plainWork : LIMITS.work, hint);
     let row = 0;
     if (viewCode === VIEW_LOGIT) row = this.logitRow(k, input);
     const run = kernelFunction(this.exports, 'ssm_attention_pooled', kernel);
@@ -193,7 +212,8 @@ export class Model {
 
   /** Converts an input to { u: Float32Array (T×d), T }. */
   toInput(input) {
-    if (input == null || typeof input !== 'object') {
+    const arrayLike = Array.isArray(input) || (ArrayBuffer.isView(input) && !(input instanceof DataView));
+    if (!arrayLike) {
       throw new SsmLensError(`input must be token ids, a T×d array or a Float32Array, got ${describe(input)}`);
     }
     if (input.length === 0) {
@@ -206,6 +226,7 @@ export class Model {
         throw new SsmLensError(`input must hold T×d values with d = ${this.d}, got ${input.length} values (not a multiple of ${this.d})`);
       }
       checkNumber('T', T, { min: 1, max: LIMITS.T, integer: true });
+      checkMemory('the input', T * this.d * 4, T);
       return { u: toFloat32('input', input, [T, this.d]), T };
     }
     return { u: this.embed(input), T: input.length };
@@ -217,6 +238,7 @@ export class Model {
     }
     const T = tokens.length;
     checkNumber('T', T, { min: 1, max: LIMITS.T, integer: true });
+    checkMemory('the embedded input', T * this.d * 4, T);
     const u = new Float32Array(T * this.d);
     for (let t = 0; t < T; t++) {
       const token = tokens[t];
@@ -230,7 +252,7 @@ export class Model {
 
   /** Returns the parameters as a state dict in the authors' single-output or K-class layout. */
   toStateDict() {
-    const layout = STATE_DICT_LAYOUTS[this.K === 1 ? 0 : 1];
+    const layout = STATE_DICT_LAYOUTS.find((l) => l.name === this.layout) ?? STATE_DICT_LAYOUTS[this.K === 1 ? 0 : 1];
     const shapes = this.shapes();
     const tensors = {};
     for (const [part, tensorName] of Object.entries(layout.tensors)) {
@@ -244,8 +266,24 @@ export class Model {
   shapes() {
     return {
       embedding: [this.vocab, this.d], A: [this.d, this.N], W_B: [this.N, this.d],
-      W_C: [this.N, this.d], q: [this.d], p: [1], W: this.K === 1 ? [this.d] : [this.K, this.d],
+      W_C: [this.N, this.d], q: [this.d], p: [1],
+      W: this.layout === 'single-output' ? [this.d] : [this.K, this.d],
     };
+  }
+}
+
+/** Throws unless a call's WebAssembly memory stays under 3 GiB. */
+function checkMemory(what, bytes, T) {
+  if (bytes > 3 * 2 ** 30) {
+    throw new SsmLensError(`input: ${what} of T = ${T} needs about ${formatBytes(bytes)} of WebAssembly memory, above the 3 GiB limit`, { code: 'shape' });
+  }
+}
+
+/** Throws unless a call's work stays within its budget (see LIMITS.work). */
+function checkWork(what, work, budget, alternative) {
+  if (work > budget) {
+    const instead = alternative ? `; use ${alternative}` : '';
+    throw new SsmLensError(`input: ${what} needs about ${work.toExponential(1)} operations, above the limit of ${budget.toExponential(0)}${instead}`, { code: 'shape' });
   }
 }
 
@@ -294,7 +332,12 @@ export async function createModel(params) {
   checkNumber('d', d, { min: 1, max: LIMITS.d, integer: true });
   checkNumber('N', N, { min: 1, max: LIMITS.N, integer: true });
   checkNumber('K', K, { min: 1, max: LIMITS.K, integer: true });
-  if (params.embedding != null) checkNumber('vocab', vocab, { min: 1, max: LIMITS.vocab, integer: true });
+  if (params.embedding != null) {
+    checkNumber('vocab', vocab, { min: 1, max: LIMITS.vocab, integer: true });
+    if (vocab * d > LIMITS.embeddingValues) {
+      throw new SsmLensError(`embedding: vocab × d = ${vocab} × ${d} values is above the limit of ${LIMITS.embeddingValues} (512 MiB of float32)`, { code: 'shape' });
+    }
+  }
 
   const p = toFloat32('p', params.p, [1])[0];
   const readout = params.W ?? params.w;
@@ -308,7 +351,8 @@ export async function createModel(params) {
     W: toFloat32(params.W !== undefined ? 'W' : 'w', readout, [K, d]),
     embedding: params.embedding == null ? null : toFloat32('embedding', params.embedding, [vocab, d]),
     source: params.source ?? 'parameters',
-  }, exports);
+    layout: params.layout ?? (K === 1 ? 'single-output' : 'K-class'),
+  }, exports, FACTORY);
 }
 
 /**
@@ -351,10 +395,14 @@ export async function modelFromStateDict(stateDict) {
       throw new SsmLensError(`state dict: tensor '${name}' is missing`);
     }
     if (Array.isArray(tensor) || typeof tensor === 'number') {
-      return { shape: shapeOfNested(tensor), data: Array.isArray(tensor) ? tensor.flat(Infinity) : [tensor] };
+      return { shape: shapeOfNested(name, tensor), data: Array.isArray(tensor) ? tensor.flat(Infinity) : [tensor] };
     }
-    if (!Array.isArray(tensor.shape) || !(Array.isArray(tensor.data) || ArrayBuffer.isView(tensor.data))) {
-      throw new SsmLensError(`state dict: tensor '${name}' must have 'shape' and 'data' arrays`);
+    if (tensor === null || typeof tensor !== 'object' || !Array.isArray(tensor.shape) ||
+        !(Array.isArray(tensor.data) || ArrayBuffer.isView(tensor.data))) {
+      throw new SsmLensError(`state dict: tensor '${name}' must be a nested array or an object with 'shape' and 'data' arrays, got ${describe(tensor)}`);
+    }
+    if (!tensor.shape.every((n) => Number.isInteger(n) && n >= 0)) {
+      throw new SsmLensError(`state dict: tensor '${name}' has an invalid shape [${tensor.shape.map((n) => JSON.stringify(n))}]; expected non-negative integers`);
     }
     return tensor;
   };
@@ -372,16 +420,19 @@ export async function modelFromStateDict(stateDict) {
     A: [d, N], W_B: [N, d], W_C: [N, d], q: [d], p: [1],
     W: layout.name === 'single-output' ? [d] : [K, d], embedding: [vocab, d],
   };
-  const params = { d, N, K, vocab, source: `state dict (${layout.name})` };
+  const sizes = `d = ${d} and N = ${N} from '${layout.tensors.A}'`;
+  const params = { d, N, K, vocab, source: `state dict (${layout.name})`, layout: layout.name };
   for (const part of Object.keys(expected)) {
     const loaded = { A, W };
     const tensor = loaded[part] ?? read(part);
     if (tensor === null) continue;
     const name = layout.tensors[part];
-    if (tensor.shape.length !== expected[part].length || tensor.shape.some((n, i) => n !== expected[part][i])) {
-      throw new SsmLensError(`state dict: tensor '${name}' must have shape [${expected[part]}], got [${tensor.shape}]`);
+    // A scalar p may come with shape [] as well as [1].
+    const shape = part === 'p' && tensor.shape.length === 0 ? [1] : tensor.shape;
+    if (shape.length !== expected[part].length || shape.some((n, i) => n !== expected[part][i])) {
+      throw new SsmLensError(`state dict: tensor '${name}' must have shape [${expected[part]}] (${sizes}), got [${tensor.shape}]`);
     }
-    const count = tensor.shape.reduce((a, b) => a * b, 1);
+    const count = shape.reduce((a, b) => a * b, 1);
     if (tensor.data.length !== count) {
       throw new SsmLensError(`state dict: tensor '${name}' has shape [${tensor.shape}] (${count} values) but contains ${tensor.data.length} values`);
     }
@@ -398,14 +449,17 @@ export async function modelFromStateDict(stateDict) {
   }
 }
 
-function shapeOfNested(value) {
-  const shape = [];
-  let level = value;
-  while (Array.isArray(level)) {
-    shape.push(level.length);
-    level = level[0];
-  }
-  return shape;
+/** The shape of a nested array; ragged or mixed nesting is an error. */
+function shapeOfNested(name, value) {
+  if (!Array.isArray(value)) return [];
+  const inner = value.map((item) => shapeOfNested(name, item));
+  const first = JSON.stringify(inner[0] ?? []);
+  inner.forEach((shape, i) => {
+    if (JSON.stringify(shape) !== first) {
+      throw new SsmLensError(`state dict: tensor '${name}' is ragged: item ${i} has shape [${shape}], item 0 has [${inner[0]}]`);
+    }
+  });
+  return [value.length, ...(inner[0] ?? [])];
 }
 
 /**
@@ -421,6 +475,9 @@ export async function randomModel({ sA = 0, d = 4, N = 4, vocab = 2, K = 1, seed
   checkNumber('K', K, { min: 1, max: LIMITS.K, integer: true });
   checkNumber('vocab', vocab, { min: 0, max: LIMITS.vocab, integer: true });
   checkNumber('seed', seed, { min: 0, max: 2 ** 32 - 1, integer: true });
+  if (vocab * d > LIMITS.embeddingValues) {
+    throw new SsmLensError(`vocab × d = ${vocab} × ${d} values is above the embedding limit of ${LIMITS.embeddingValues} (512 MiB of float32)`, { code: 'shape' });
+  }
 
   const random = mulberry32(seed);
   const normal = () => {
