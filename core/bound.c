@@ -399,7 +399,8 @@ ssm_status ssm_bound_terms_with(const ssm_bound_input *in, double E_abs,
 
     /* The paper's relaxed form replaces e^(s_A k) by (1+s_A)^k, a geometric
      * sum with ratio 1+s_A, and E|S_m|/m by its large-m value sqrt(2/(pi m)).
-     * It is undefined for s_A <= -1. */
+     * The replacement is a lower estimate only while 1 + s_A > 0, so the
+     * form is reported for s_A > -1 only. */
     if (in->s_A > -1) {
         factor relaxed;
         ssm_length_sums(log1p(in->s_A), in->T, &relaxed.value, &relaxed.log10, &unused,

@@ -126,9 +126,11 @@ ssm_status ssm_forward_plain(const ssm_model *model, const float *u, int32_t T,
  * k is used by the logit view only and must be in 0..K-1.
  * Entries beyond the float32 range give SSM_ERR_OVERFLOW with
  * SSM_AT_ALPHA and the row and column where it was detected.
- * ssm_attention computes blocks of rows with wasm SIMD from anchors that
- * are exact in float64 (relative error about 1e-6);
- * ssm_attention_plain evaluates every entry directly in float64. */
+ * ssm_attention computes blocks of 32 rows with wasm SIMD as float32
+ * products over lanes; its entries differ from the float64 values by about
+ * 1e-6 of the entry's magnitude (the sum of |terms| over lanes), more
+ * relative to the entry itself where terms cancel. Values below FLT_MIN are
+ * flushed to 0. ssm_attention_plain evaluates every entry in float64. */
 ssm_status ssm_attention(const ssm_model *model, const float *u, int32_t T,
                          int32_t view, int32_t k, float *alpha,
                          ssm_fault *fault);

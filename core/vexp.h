@@ -1,8 +1,9 @@
 /*
  * vexp.h: exp for two float64 lanes at once, since wasm SIMD has no vector
  * exp. Table-driven (64 entries) with a degree-5 polynomial; accurate to
- * about 1 ulp for x in [-708, 709]; below -708 it returns
- * 0 (the exact value is under 2.2e-308, a subnormal) and above 709 +Inf.
+ * about 1 ulp for x in [-708, 709]. Below -708 it returns 0 (the exact
+ * value is under 3.3e-308) and above 709 +Inf (the exact value is at least
+ * 8.2e307); the kernels use it for decays, where neither end matters.
  * Only included where SSM_HAVE_SIMD is 1.
  */
 #ifndef SSM_LENS_VEXP_H
