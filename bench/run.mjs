@@ -198,9 +198,11 @@ async function wasmPeak() {
   return (iterations * 64) / best / 1e6;
 }
 
-/** Essential floating-point operations of a case (exponentials excluded). */
+/** Essential floating-point operations of a case (exponentials excluded).
+ * The pooled views skip or factor most of the dense work, so they get no
+ * rate. */
 function flops(kind, options) {
-  if (kind === 'attention' || kind === 'pooled') {
+  if (kind === 'attention') {
     const lanes = options.view === 'logit' ? 256 : 16;
     return options.T * (options.T + 1) / 2 * lanes * 2;
   }
