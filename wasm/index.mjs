@@ -3,8 +3,9 @@
 export { SsmLensError } from './errors.mjs';
 export { loadWasm } from './loader.mjs';
 export {
-  LIMITS, Model, createModel, modelFromStateDict, randomModel,
+  LIMITS, Model, createModel, modelFromFile, modelFromSafetensors, modelFromStateDict, randomModel,
 } from './model.mjs';
+export { parseSafetensors, writeSafetensors } from './safetensors.mjs';
 export { TERMS, bound, modelNorms } from './bound.mjs';
 export {
   envelopes, spacedValues, sweep, table1,

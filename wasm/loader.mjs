@@ -24,7 +24,10 @@ function isNode() {
 
 async function readWasmBytes(url) {
   if (isNode() && url.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
+    // A computed specifier keeps bundlers from resolving a Node module
+    // into browser bundles; this branch only runs in Node.
+    const fsModule = ['node:fs', 'promises'].join('/');
+    const { readFile } = await import(fsModule);
     try {
       return await readFile(url);
     } catch (error) {

@@ -5,6 +5,7 @@ import {
   FAULT_BYTES, checkLayout, formatBytes, throwStatus, withArena, VIEW_LOGIT, VIEW_MEAN,
 } from './core.mjs';
 import { SsmLensError, checkNumber, describe, toFloat32 } from './errors.mjs';
+import { parseSafetensors, writeSafetensors } from './safetensors.mjs';
 
 export const LIMITS = Object.freeze({
   d: 4096, N: 4096, K: 4096, vocab: 1 << 20, T: 1e9,
@@ -263,6 +264,12 @@ export class Model {
     return { format: 'pytorch-state-dict', tensors };
   }
 
+  /** Returns the parameters as a safetensors file (F32), in the layout of
+   * toStateDict(). */
+  toSafetensors() {
+    return writeSafetensors(this.toStateDict().tensors, { format: 'pt', source: 'ssm-lens' });
+  }
+
   shapes() {
     return {
       embedding: [this.vocab, this.d], A: [this.d, this.N], W_B: [this.N, this.d],
@@ -450,6 +457,38 @@ export async function modelFromStateDict(stateDict) {
 }
 
 /** The shape of a nested array; ragged or mixed nesting is an error. */
+/**
+ * Creates a model from a safetensors file (a Uint8Array or ArrayBuffer) in
+ * either of the authors' layouts. F32, F16 and BF16 tensors are read into
+ * float32.
+ */
+export async function modelFromSafetensors(bytes) {
+  const { tensors } = parseSafetensors(bytes);
+  try {
+    return await modelFromStateDict({ tensors });
+  } catch (error) {
+    if (error instanceof SsmLensError) error.message = error.message.replace(/^state dict: /, 'safetensors: ');
+    throw error;
+  }
+}
+
+/**
+ * Creates a model from a model file's bytes, whichever of the two formats
+ * it is: a state dict as JSON (it starts with '{') or safetensors.
+ */
+export async function modelFromFile(bytes) {
+  if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+  if (!(bytes instanceof Uint8Array)) {
+    throw new SsmLensError(`model file must be a Uint8Array or ArrayBuffer of its bytes, got ${describe(bytes)}`);
+  }
+  let first = 0;
+  while (first < bytes.length && [0x20, 0x09, 0x0a, 0x0d, 0xef, 0xbb, 0xbf].includes(bytes[first])) first++;
+  if (bytes[first] === 0x7b) {
+    return modelFromStateDict(new TextDecoder().decode(bytes));
+  }
+  return modelFromSafetensors(bytes);
+}
+
 function shapeOfNested(name, value) {
   if (!Array.isArray(value)) return [];
   const inner = value.map((item) => shapeOfNested(name, item));
