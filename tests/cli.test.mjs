@@ -1,9 +1,14 @@
 // The ssm-lens command line (bin/ssm-lens.mjs), run as a child process.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { inflateSync } from 'node:zlib';
+
+import { colorOf } from '../wasm/colormap.mjs';
 
 const CLI = fileURLToPath(new URL('../bin/ssm-lens.mjs', import.meta.url));
 const FIXTURES = new URL('../../shared/fixtures/', import.meta.url);
@@ -127,4 +132,118 @@ test('cli attention streams a long matrix', () => {
   assert.equal(out.T, 3000);
   assert.equal(out.alpha.length, 3000);
   assert.equal(out.alpha[2999].length, 3000);
+});
+
+/** Decodes an 8-bit RGB PNG without interlace: { width, height, pixels }. */
+function decodePng(bytes) {
+  assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  let offset = 8;
+  let width = 0;
+  let height = 0;
+  const data = [];
+  while (offset < bytes.length) {
+    const length = bytes.readUInt32BE(offset);
+    const type = bytes.toString('ascii', offset + 4, offset + 8);
+    const body = bytes.subarray(offset + 8, offset + 8 + length);
+    if (type === 'IHDR') {
+      width = body.readUInt32BE(0);
+      height = body.readUInt32BE(4);
+      assert.equal(body[8], 8, 'bit depth');
+      assert.equal(body[9], 2, 'RGB');
+    }
+    if (type === 'IDAT') data.push(body);
+    offset += 12 + length;
+  }
+  const raw = inflateSync(Buffer.concat(data));
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    assert.equal(raw[y * (1 + width * 3)], 0, 'filter type none');
+    raw.copy(pixels, y * width * 3, y * (1 + width * 3) + 1, (y + 1) * (1 + width * 3));
+  }
+  return { width, height, pixels };
+}
+
+test('cli attention writes a PNG heatmap', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'ssm-lens-png-')), 'alpha.png');
+  const args = ['--random', '--sA', '-0.1', '--seed', '3', '--bits', '0110'];
+  const result = cli('attention', ...args, '--view', 'mean', '--png', file);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, '');
+  const { width, height, pixels } = decodePng(readFileSync(file));
+  assert.ok(width > 128 && height > 128, `${width}×${height}`);
+  const colours = new Set();
+  for (let i = 0; i < pixels.length; i += 3) colours.add(`${pixels[i]},${pixels[i + 1]},${pixels[i + 2]}`);
+
+  // Every entry on or below the diagonal appears in its colour, and the
+  // colour bar reaches both ends of the map.
+  const alpha = JSON.parse(cli('attention', ...args, '--view', 'mean', '--json').stdout).alpha;
+  const limit = Math.max(...alpha.flat().map(Math.abs));
+  for (let t = 0; t < 4; t++) {
+    for (let s = 0; s <= t; s++) {
+      assert.ok(colours.has(colorOf(alpha[t][s], limit).join(',')), `α[${t},${s}] = ${alpha[t][s]} is not drawn`);
+    }
+  }
+  assert.ok(colours.has(colorOf(limit, limit).join(',')), 'colour bar top');
+  assert.ok(colours.has(colorOf(-limit, limit).join(',')), 'colour bar bottom');
+  assert.ok(colours.has('0,0,0'), 'black title text');
+
+  const bad = cli('attention', ...args, '--png', '/nonexistent/dir/a.png');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--png: cannot write '\/nonexistent\/dir\/a.png' \(ENOENT\)/);
+});
+
+test('cli reads text, files and standard input', () => {
+  const text = spawnSync(process.execPath, [CLI, 'run', '--random', '--vocab', '3', '--text', 'abca', '--json'], { encoding: 'utf8' });
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stderr, /--text mapping \{"a":0,"b":1,"c":2\}/);
+  const ids = JSON.parse(cli('run', '--random', '--vocab', '3', '--tokens', '0,1,2,0', '--json').stdout);
+  assert.deepEqual(JSON.parse(text.stdout), ids);
+
+  const directory = mkdtempSync(join(tmpdir(), 'ssm-lens-input-'));
+  const rows = [[0.5, -1, 0.25, 2], [1, 1, 0, -0.5], [0, 0.1, 0.2, 0.3]];
+  writeFileSync(join(directory, 'u.csv'), `# t×d table\n${rows.map((row) => row.join(',')).join('\n')}\n`);
+  writeFileSync(join(directory, 'u.json'), JSON.stringify(rows));
+  const fromCsv = cli('run', '--random', '--input', join(directory, 'u.csv'), '--json');
+  const fromJson = cli('run', '--random', '--input', join(directory, 'u.json'), '--json');
+  assert.equal(fromCsv.code, 0, fromCsv.stderr);
+  assert.equal(fromCsv.stdout, fromJson.stdout);
+  const piped = spawnSync(process.execPath, [CLI, 'run', '--random', '--json'], { input: rows.map((row) => row.join(' ')).join('\n'), encoding: 'utf8' });
+  assert.equal(piped.stdout, fromCsv.stdout);
+  const bits = spawnSync(process.execPath, [CLI, 'run', '--random', '--json'], { input: '0110\n', encoding: 'utf8' });
+  assert.equal(bits.stdout, cli('run', '--random', '--bits', '0110', '--json').stdout);
+
+  writeFileSync(join(directory, 'bad.csv'), '1,2,3,4\n1,x,3,4\n');
+  const bad = cli('run', '--random', '--input', join(directory, 'bad.csv'));
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--input: row 2, column 2 is 'x', not a finite number/);
+  const ragged = cli('run', '--random', '--input', join(directory, 'u.json'), '--d', '5');
+  assert.equal(ragged.code, 2);
+  assert.match(ragged.stderr, /input must be 3×5; row 0 has 4 values, expected 5/);
+});
+
+test('cli convert round-trips the fixture', { skip }, () => {
+  const directory = mkdtempSync(join(tmpdir(), 'ssm-lens-convert-'));
+  const binary = join(directory, 'model.safetensors');
+  const json = join(directory, 'model.json');
+  assert.equal(cli('convert', `${MAJORITY}model.json`, binary).code, 0);
+  assert.equal(cli('convert', binary, json).code, 0);
+  const original = cli('run', '--model', `${MAJORITY}model.json`, '--bits', '0110100', '--json').stdout;
+  assert.equal(cli('run', '--model', binary, '--bits', '0110100', '--json').stdout, original);
+  assert.equal(cli('run', '--model', json, '--bits', '0110100', '--json').stdout, original);
+  const wrong = cli('convert', binary, join(directory, 'model.bin'));
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /convert: OUT must end in \.json or \.safetensors/);
+  assert.equal(cli('convert', binary).code, 2);
+});
+
+test('cli csv outputs for run, attention and bound', { skip }, () => {
+  const run = cli('run', '--model', `${MAJORITY}model.json`, '--bits', '011', '--csv').stdout.trim().split('\n');
+  assert.equal(run[0], 't,delta,y_0,y_1,y_2,y_3');
+  assert.equal(run.length, 4);
+  const attention = cli('attention', '--model', `${MAJORITY}model.json`, '--bits', '011', '--csv').stdout.trim().split('\n');
+  assert.equal(attention.length, 3);
+  assert.deepEqual(attention[0].split(',').slice(1), ['0', '0']);
+  const bound = cli('bound', '--model', `${MAJORITY}model.json`, '--bits', '011', '--csv').stdout.trim().split('\n');
+  assert.equal(bound[0], 'name,symbol,value,log10,provenance,formula');
+  assert.ok(bound.some((line) => line.startsWith('C_F,C_F,')));
 });
