@@ -1,11 +1,18 @@
-// The README's JavaScript example must run as written.
+// The README's examples must run as written: the JavaScript example, and
+// every command of the command-line block, with the authors' fixture as
+// model.json and model.safetensors.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const API = new URL('../wasm/index.mjs', import.meta.url).href;
+const CLI = fileURLToPath(new URL('../bin/ssm-lens.mjs', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../../shared/fixtures/authors-majority-T100-seed1/', import.meta.url));
 
 test('README example runs and its two numbers agree', () => {
   const blocks = [...README.matchAll(/```js\n([\s\S]*?)```/g)].map((match) => match[1]);
@@ -19,4 +26,25 @@ test('README example runs and its two numbers agree', () => {
   const values = second.split(' ');
   assert.equal(values.length, 5);
   assert.ok(['true', 'false'].includes(values[4]));
+});
+
+test('README command-line examples run', { skip: existsSync(FIXTURE) ? false : 'fixtures not found' }, () => {
+  const block = README.match(/## Command line\n\n```sh\n([\s\S]*?)```/);
+  assert.ok(block, 'a command-line block');
+  const directory = mkdtempSync(join(tmpdir(), 'ssm-lens-readme-'));
+  copyFileSync(join(FIXTURE, 'model.json'), join(directory, 'model.json'));
+  copyFileSync(join(FIXTURE, 'model.safetensors'), join(directory, 'model.safetensors'));
+  const lines = block[1].trim().split('\n');
+  assert.ok(lines.length >= 6);
+  for (const line of lines) {
+    // 'echo X | ssm-lens ...' feeds X on standard input.
+    const piped = line.match(/^echo (\S+) \| (.*)$/);
+    const command = (piped ? piped[2] : line).split(/\s+/);
+    assert.equal(command[0], 'ssm-lens', line);
+    const result = spawnSync(process.execPath, [CLI, ...command.slice(1)], { cwd: directory, encoding: 'utf8', input: piped ? `${piped[1]}\n` : '' });
+    assert.equal(result.status, 0, `${line}\n${result.stderr}`);
+  }
+  assert.ok(existsSync(join(directory, 'alpha.png')));
+  assert.deepEqual(execFileSync(process.execPath, [CLI, 'run', '--model', 'model.safetensors', '--bits', '01', '--json'], { cwd: directory, encoding: 'utf8' }),
+    execFileSync(process.execPath, [CLI, 'run', '--model', 'model.json', '--bits', '01', '--json'], { cwd: directory, encoding: 'utf8' }));
 });
