@@ -23,4 +23,20 @@ if [ ! -x /usr/bin/chromium ]; then
     fi
 fi
 
+# The sanitizer test builds the core natively with clang through SIMDe.
+missing=""
+command -v clang >/dev/null 2>&1 || missing="$missing clang"
+dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || missing="$missing libclang-rt-14-dev"
+[ -f /usr/include/simde/wasm/simd128.h ] || missing="$missing libsimde-dev"
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: installing$missing for the sanitizer test" >&2
+        apt-get update -q >/dev/null
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null
+    else
+        echo "test.sh:$missing not found; the sanitizer test will be skipped (sudo apt-get install$missing)" >&2
+    fi
+fi
+
 node --test tests/*.test.mjs
