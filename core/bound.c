@@ -175,7 +175,7 @@ static double phi2(double z) {
 
 ssm_status ssm_length_sums(double log_rho, double T, double *S1, double *log10_S1,
                            double *S2, double *log10_S2) {
-    if (!isfinite(log_rho) || !(T >= 0) || !isfinite(T) || T != floor(T)) {
+    if (!isfinite(log_rho) || !(T >= 0) || T > SSM_MAX_BOUND_T || T != floor(T)) {
         return SSM_ERR_ARGUMENT;
     }
     const double x = log_rho;

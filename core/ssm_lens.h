@@ -239,7 +239,7 @@ double ssm_capacity_log10(double M_delta, double log10_S2, double B_w, double B_
                           double d);
 
 /* The length sums S1 = sum_{t<T} rho^t and S2 = sum_{t<T} t rho^t for
- * log_rho = ln(rho) and an integer T >= 0, without cancellation near
+ * log_rho = ln(rho) and an integer 0 <= T <= SSM_MAX_BOUND_T, without cancellation near
  * rho = 1. The log10_ outputs stay finite where the sums overflow. */
 ssm_status ssm_length_sums(double log_rho, double T, double *S1, double *log10_S1,
                            double *S2, double *log10_S2);
