@@ -1,17 +1,6 @@
 // The benchmark's models and inputs, drawn exactly as bench/native.c and
 // bench/torch_cases.py draw them, so that every peer does the same work.
-
-/** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
-export function uniformGenerator(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as uniformGenerator } from '../tests/reference.mjs';
 
 /**
  * Parameters of a benchmark model: A = s_A - 10·U(0,1) with column 0 at
