@@ -188,6 +188,7 @@ async function commandAttention(model, { input }, values) {
     } catch (error) {
       throw new UsageError(`--png: cannot write '${values.png}' (${error.code ?? error.message})`);
     }
+    process.stderr.write(`ssm-lens: wrote ${values.png} (${raster.width}×${raster.height} pixels)\n`);
     if (!values.json && !values.csv) return;
   }
   if (values.json) {
@@ -221,9 +222,14 @@ async function commandBound(model, { input }, values) {
   const lines = [`bound terms (norms: ${terms.norms}; m = ${terms.m}, δ = ${terms.delta}, T = ${terms.T}, c_l = ${terms.c_l}, l_l = ${terms.l_l}, η = ${terms.eta})`];
   for (const [name, info] of Object.entries(TERMS)) {
     let value = formatNumber(terms[name]);
-    if (terms.overflow.includes(name)) value = `10^${terms.log10[name].toFixed(3)} (beyond double range)`;
-    if (name === 'gap_bound' && terms.vacuous) value = `${value} (vacuous: not below c_l = ${terms.c_l})`;
-    lines.push(`${info.symbol.padEnd(15)} ${value.padEnd(26)} ${info.provenance.padEnd(8)} ${info.formula}`);
+    if (terms.overflow.includes(name)) value = `10^${terms.log10[name].toFixed(3)}`;
+    if (name === 'gap_bound' && terms.vacuous) value = `${value} vacuous`;
+    lines.push(`${info.symbol.padEnd(15)} ${value.padEnd(20)} ${info.provenance.padEnd(8)} ${info.formula}`);
+  }
+  if (terms.overflow.length) lines.push(`note: ${terms.overflow.join(', ')} exceed the double range and are shown as powers of 10`);
+  if (terms.vacuous) {
+    const reason = terms.gap_bound === null ? `c_l √m ≤ 3 l_l C_F, so the logarithm in the gap formula is not positive` : `the gap bound is not below c_l = ${terms.c_l}`;
+    lines.push(`note: the bound is vacuous: ${reason}`);
   }
   if (terms.rho_A_differs) {
     lines.push("note: s_A + η ≥ 0, so ρ_A uses M_Δ; the paper's ρ_A (with Δ_min) does not bound the decay here");
@@ -290,6 +296,7 @@ async function commandConvert(positionals) {
   } catch (error) {
     throw new UsageError(`convert: cannot write '${to}' (${error.code ?? error.message})`);
   }
+  process.stderr.write(`ssm-lens: wrote ${to} (${format}, ${model.layout} layout, d = ${model.d}, N = ${model.N}, K = ${model.K})\n`);
 }
 
 /** Joins '--sA -0.1' into '--sA=-0.1': parseArgs would read -0.1 as an option. */

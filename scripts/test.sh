@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 ./build.sh
 
-# playwright-core drives the browser test; it is the only dev dependency.
-if [ ! -d node_modules/playwright-core ]; then
+# The dev dependencies (playwright-core, esbuild, typescript and tfjs for the
+# benchmark): install them when missing or older than package-lock.json.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm install --no-audit --no-fund
 fi
 

@@ -79,7 +79,8 @@ test('cli bound marks terms beyond the double range', { skip }, () => {
   assert.ok(terms.overflow.includes('C_F'));
   assert.ok(terms.log10.C_F > 308);
   const table = cli('bound', '--model', `${MAJORITY}model.json`, '--tokens', '0,1', '--T', '1e9');
-  assert.match(table.stdout, /C_F\s+10\^\d+\.\d+ \(beyond double range\)/);
+  assert.match(table.stdout, /C_F\s+10\^\d+\.\d+\s+derived/);
+  assert.match(table.stdout, /note: S1, S2, C_F, lower_bound, lower_bound_paper exceed the double range/);
 });
 
 test('cli exit codes: usage 2, overflow 1, help 0', { skip }, () => {

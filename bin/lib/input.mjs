@@ -57,7 +57,7 @@ export function textToTokens(text, vocab) {
     tokens.push(mapping.get(character));
   }
   if (vocab !== undefined && mapping.size > vocab) {
-    throw new UsageError(`--text has ${mapping.size} distinct characters, more than the model's vocabulary of ${vocab}`);
+    throw new UsageError(`--text has ${mapping.size} distinct characters, more than the model's vocabulary of ${vocab}; use a model with a larger vocabulary (for --random, --vocab ${mapping.size})`);
   }
   return { input: tokens, mapping: Object.fromEntries(mapping) };
 }

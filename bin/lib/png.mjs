@@ -153,7 +153,7 @@ export function renderHeatmap(alpha, T, { title = '' } = {}) {
   raster.text(left, 4, title);
   raster.text(left, LINE_HEIGHT + 6, 's (input step)', gray);
   raster.text(4, top + side + 8, 't (output step)', gray);
-  const ticks = [...new Set([0, Math.floor((T - 1) / 2), T - 1])];
+  const ticks = [...new Set([0, Math.round((T - 1) / 2), T - 1])];
   for (const step of ticks) {
     const offset = Math.floor(((step + 0.5) * side) / T);
     const label = String(step);
