@@ -318,7 +318,8 @@ ssm_status ssm_check_bound_input(const ssm_bound_input *in) {
         }
     }
     if (!isfinite(in->s_A) || !isfinite(in->p) || !(in->d >= 1) || !(in->N >= 1) ||
-        !isfinite(in->d) || !isfinite(in->N) || !(in->m >= 1) || !isfinite(in->m) ||
+        !isfinite(in->d) || !isfinite(in->N) || !(in->m >= 1) || in->m > SSM_MAX_BOUND_T ||
+        in->m != floor(in->m) ||
         !(in->delta > 0 && in->delta < 1) || !(in->c_l > 0) || !isfinite(in->c_l) ||
         !(in->l_l > 0) || !isfinite(in->l_l) || !(in->T >= 1 && in->T <= SSM_MAX_BOUND_T) ||
         in->T != floor(in->T)) {
@@ -365,18 +366,17 @@ ssm_status ssm_bound_terms_with(const ssm_bound_input *in, double E_abs,
     if (out->C_F == 0) {
         /* C_F (1 + ln(1/C_F)) tends to 0: only the confidence term is left. */
         out->gap_bound = confidence;
-        out->vacuous = confidence >= in->c_l ? 1 : 0;
     } else if (log_ratio > 0) {
         out->gap_bound = 24 * in->l_l * out->C_F / sqrt_m * (1 + log_ratio) + confidence;
-        /* Beyond the double range the bound says nothing either. */
-        if (!isfinite(out->gap_bound)) {
-            out->gap_bound = NAN;
-        }
-        out->vacuous = !(out->gap_bound < in->c_l);
     } else {
         out->gap_bound = NAN;
-        out->vacuous = 1;
     }
+    /* Beyond the double range (a tiny delta, say) the bound says nothing
+     * either, so it is reported as undefined rather than as Infinity. */
+    if (!isfinite(out->gap_bound)) {
+        out->gap_bound = NAN;
+    }
+    out->vacuous = !(out->gap_bound < in->c_l);
 
     const factor linear[5] = {
         plain_factor(in->B_w), plain_factor(in->B_B), plain_factor(in->B_C),

@@ -189,7 +189,7 @@ typedef struct ssm_bound_input {
     double s_A, B_A, B_B, B_C, B_w, B_q, p;
     double d, N;
     double B_u;   /* max ||u[t]||_2 over the inputs considered, >= 0 */
-    double m;     /* training samples, >= 1 */
+    double m;     /* training samples, an integer, 1 <= m <= SSM_MAX_BOUND_T */
     double delta; /* confidence parameter in (0, 1) */
     double c_l;   /* loss range, > 0 */
     double l_l;   /* Lipschitz constant of the loss, > 0 */
