@@ -183,6 +183,10 @@ ssm_status ssm_length_sums(double log_rho, double T, double *S1, double *log10_S
 
     if (T == 0) {
         s1 = s2 = 0.0;
+    } else if (T == 1) {
+        /* Exactly: the closed forms below would leave rounding residue. */
+        s1 = 1.0;
+        s2 = 0.0;
     } else if (fabs(x) * T < 1e-12) {
         /* The next terms are below 1e-24 relative. */
         s1 = T + x * T * (T - 1) / 2;
