@@ -66,21 +66,36 @@ function formatTermValue(name, result) {
 
 /**
  * Fills tableBody with one row per term of TERMS: symbol and meaning,
- * value, formula and provenance. result is the object from bound().
+ * value, formula and provenance. result is the object from bound(). When
+ * the rows exist already, only the values that changed are replaced, so a
+ * keystroke does not rebuild the whole table.
  */
 export function renderBoundTable(tableBody, result) {
-  const rows = Object.entries(TERMS).map(([name, term]) => {
-    const row = element('tr', { 'data-term': name, className: name === 'vacuous' && result.vacuous ? 'is-vacuous' : null },
-      element('th', { scope: 'row', 'data-label': 'Term' },
-        element('span', { className: 'symbol' }, term.symbol),
-        element('span', { className: 'meaning' }, term.meaning)),
-      element('td', { className: 'value', 'data-label': 'Value' }, formatTermValue(name, result)),
-      element('td', { className: 'formula', 'data-label': 'Formula' }, element('code', {}, term.formula)),
-      element('td', { 'data-label': 'Source' },
-        element('span', { className: `provenance provenance-${term.provenance}` }, term.provenance)));
-    return row;
+  const names = Object.keys(TERMS);
+  const existing = tableBody.rows.length === names.length
+    && names.every((name, i) => tableBody.rows[i].dataset.term === name);
+  if (!existing) {
+    tableBody.replaceChildren(...names.map((name) => {
+      const term = TERMS[name];
+      return element('tr', { 'data-term': name },
+        element('th', { scope: 'row', 'data-label': 'Term' },
+          element('span', { className: 'symbol' }, term.symbol),
+          element('span', { className: 'meaning' }, term.meaning)),
+        element('td', { className: 'value', 'data-label': 'Value' }),
+        element('td', { className: 'formula', 'data-label': 'Formula' }, element('code', {}, term.formula)),
+        element('td', { 'data-label': 'Source' },
+          element('span', { className: `provenance provenance-${term.provenance}` }, term.provenance)));
+    }));
+  }
+  names.forEach((name, i) => {
+    const row = tableBody.rows[i];
+    // Everything the value cell shows depends on these fields of the result.
+    const key = JSON.stringify([result[name], result.overflow.includes(name) ? result.log10[name] : null, result.vacuous, result.rho_A_differs]);
+    if (row.dataset.valueKey === key) return;
+    row.dataset.valueKey = key;
+    row.classList.toggle('is-vacuous', name === 'vacuous' && result.vacuous);
+    row.cells[1].replaceChildren(formatTermValue(name, result));
   });
-  tableBody.replaceChildren(...rows);
 }
 
 /**
