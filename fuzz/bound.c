@@ -59,7 +59,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const double A_min = next_double(data, size, &at);
     for (int32_t axis = 0; axis < 2; axis++) {
         if (ssm_sweep_bound(&input, A_min, axis, values, 4, swept, NULL) == SSM_OK) {
-            for (int i = 0; i < 4; i++) check_terms(&input, &swept[i]);
+            for (int i = 0; i < 4; i++) {
+                /* Each point is checked against its own input. */
+                ssm_bound_input point = input;
+                if (axis == SSM_SWEEP_T) {
+                    point.T = values[i];
+                } else {
+                    point.s_A = values[i];
+                }
+                check_terms(&point, &swept[i]);
+            }
         }
     }
 
