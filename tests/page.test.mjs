@@ -914,4 +914,58 @@ describe('web page', { skip: browserSetup.skip }, () => {
       }
     });
   });
+
+  test('hostile inputs are refused and the page recovers', async () => {
+    // Each entry: the format, the text typed, and where its message appears.
+    const hostile = [
+      ['chars', '<img src=x onerror="alert(1)"><script>alert(2)</script>', null],
+      ['words', '"><svg onload=alert(3)> </textarea><b>x</b>', null],
+      ['ids', '0,1,<b>2</b>', '#sequence-error'],
+      ['ids', '1e999, NaN, -1', '#sequence-error'],
+      ['ids', '9'.repeat(400), '#sequence-error'],
+      ['table', '1 2 3 4\n1 2\nNaN 1 2 3', '#sequence-error'],
+      ['table', 'Infinity 0 0 0', '#sequence-error'],
+      ['ids', '', '#sequence-error'],
+      ['ids', '01'.repeat(60000), null],
+    ];
+    await withPage(async (page) => {
+      for (const [format, text, messageSelector] of hostile) {
+        await page.check(`#format-${format}`);
+        await page.fill('#sequence', text);
+        if (messageSelector) {
+          await page.locator(messageSelector).waitFor({ state: 'visible' });
+          assert.ok((await page.textContent(messageSelector)).trim().length > 0, `no message for ${JSON.stringify(text.slice(0, 40))}`);
+        } else {
+          await waitForHeatmapOrMessage(page);
+        }
+        // Nothing the user typed became markup.
+        assert.equal(await page.locator('main img, main svg[onload], main b, main script').count(), 0, `markup from ${JSON.stringify(text.slice(0, 40))}`);
+      }
+
+      // Truncated and corrupted model files.
+      const model = await randomModel({ d: 2, N: 2, vocab: 2, seed: 3 });
+      const bytes = Buffer.from(model.toSafetensors());
+      const broken = [
+        ['cut.safetensors', bytes.subarray(0, bytes.length - 7)],
+        ['header.safetensors', Buffer.concat([Buffer.from([255, 255, 255, 255, 0, 0, 0, 0]), bytes.subarray(8)])],
+        ['empty.json', Buffer.alloc(0)],
+        ['markup.json', Buffer.from('{"tensors": {"<img src=x onerror=alert(4)>": 1}}')],
+      ];
+      for (const [name, buffer] of broken) {
+        await page.setInputFiles('#model-file', { name, mimeType: 'application/octet-stream', buffer });
+        await page.locator('#model-error').waitFor({ state: 'visible' });
+        await page.waitForFunction((file) => document.getElementById('model-error').textContent.includes(file), name);
+        assert.equal(await page.locator('main img').count(), 0, `markup from ${name}`);
+      }
+
+      // The page still works: a valid model and input draw a heatmap again.
+      await page.check('#source-random');
+      await page.locator('#model-error').waitFor({ state: 'hidden' });
+      await page.check('#format-ids');
+      await page.fill('#sequence', '0110101');
+      await page.waitForFunction(() => document.getElementById('heatmap').dataset.plotRect
+        && document.getElementById('sequence-error').hidden);
+      assert.ok(await readPlot(page), 'the heatmap is drawn again');
+    });
+  });
 });
