@@ -317,9 +317,15 @@ double ssm_capacity_log10(double M_delta, double log10_S2, double B_w, double B_
 ssm_status ssm_check_bound_input(const ssm_bound_input *in) {
     const double norms[7] = {in->B_A, in->B_B, in->B_C, in->B_w, in->B_q, in->B_u, in->eta};
     for (int i = 0; i < 7; i++) {
-        if (!is_nonnegative(norms[i])) {
+        if (!is_nonnegative(norms[i]) || norms[i] > SSM_MAX_NORM) {
             return SSM_ERR_ARGUMENT;
         }
+    }
+    /* With every norm at most 1e50 and d, N at most 1e15, each term and its
+     * logarithm stays within the double range. */
+    if (!(fabs(in->s_A) <= SSM_MAX_NORM) || !(fabs(in->p) <= SSM_MAX_NORM) ||
+        !(in->d <= SSM_MAX_BOUND_T) || !(in->N <= SSM_MAX_BOUND_T)) {
+        return SSM_ERR_ARGUMENT;
     }
     if (!isfinite(in->s_A) || !isfinite(in->p) || !(in->d >= 1) || !(in->N >= 1) ||
         !isfinite(in->d) || !isfinite(in->N) || !(in->m >= 1) || in->m > SSM_MAX_BOUND_T ||

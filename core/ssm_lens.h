@@ -55,7 +55,8 @@ typedef enum ssm_status {
 #define SSM_MAX_D 4096
 #define SSM_MAX_N 4096
 #define SSM_MAX_K 4096
-#define SSM_MAX_BOUND_T 1e15 /* the longest T the bound's terms accept */
+#define SSM_MAX_BOUND_T 1e15 /* the longest T (and largest m, d, N) the bound accepts */
+#define SSM_MAX_NORM 1e50     /* the largest norm, |s_A|, |p|, B_u or eta the bound accepts */
 
 /* Attention views other than a channel index j >= 0. */
 #define SSM_VIEW_MEAN (-1)  /* (1/d) sum_j alpha_j[t,s] */

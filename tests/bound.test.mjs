@@ -225,14 +225,15 @@ test('rho_A beyond the double range is null with its log10', async () => {
 });
 
 test('huge B_u keeps C_F in log10', async () => {
-  // With q ≠ 0, M_Δ grows like B_q B_u: C_F is about B_u^5 = 1e450.
-  const model = await scalarModel({ a: -1, q: 1 });
-  const terms = bound(model, { T: 100, B_u: 1e90 });
+  // With q ≠ 0, M_Δ grows like B_q B_u, so C_F is about B_w B_B B_C B_u^5 = 1e90 · 1e225.
+  const model = await scalarModel({ a: -1, q: 1, b: 1e30, c: 1e30, w: 1e30 });
+  const terms = bound(model, { T: 100, B_u: 1e45 });
   assert.equal(terms.C_F, null);
   assert.ok(terms.overflow.includes('C_F'));
   assert.ok(Number.isFinite(terms.log10.C_F));
-  assert.ok(terms.log10.C_F > 440);
+  assert.ok(terms.log10.C_F > 310);
   assert.ok(Number.isFinite(terms.log10.C_F_linear_attention));
+  assert.throws(() => bound(model, { T: 100, B_u: 1e60 }), /B_u must be a finite number with 0 ≤ B_u ≤ 1e\+50, got 1e\+60/);
 });
 
 test('bound rejects B_u or T below the given sequences', async () => {

@@ -166,7 +166,7 @@ export function resolveBoundInput(model, options, { requireT = true } = {}) {
   if (B_u === undefined) {
     throw new SsmLensError('B_u is missing: give options.B_u or options.sequences (this model has no embedding to take it from)');
   }
-  checkNumber('B_u', B_u, { min: 0, max: 1e100 });
+  checkNumber('B_u', B_u, { min: 0, max: 1e50 });
   if (T === undefined && requireT) {
     throw new SsmLensError('T is missing: give options.T or options.sequences');
   }
