@@ -12,8 +12,11 @@ export const COLOR_STOPS = Object.freeze([
   '#fddbc7', '#f4a582', '#d6604d', '#b2182b', '#67001f',
 ]);
 
-const LUT_SIZE = 256;
-const LUT = buildLut();
+/** Entries of the lookup table; entry i is the colour at i / (LUT_SIZE - 1). */
+export const LUT_SIZE = 256;
+/** LUT_SIZE colours as consecutive r, g, b bytes. */
+export const COLOR_LUT = buildLut();
+const LUT = COLOR_LUT;
 
 function buildLut() {
   const stops = COLOR_STOPS.map((hex) => [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16)));

@@ -5,7 +5,7 @@
 // under the pointer or the keyboard cursor. A cell is one step, or a block
 // of steps in the pooled overview of a long input. Steps count from 0, as
 // in the API's arrays and error messages.
-import { COLOR_STOPS } from '../wasm/colormap.mjs';
+import { COLOR_LUT, COLOR_STOPS, LUT_SIZE } from '../wasm/colormap.mjs';
 import { sharedScheduler } from './frame.mjs';
 
 export { COLOR_STOPS };
@@ -18,8 +18,6 @@ export const SYMLOG_DECADES = 3;
 const SYMLOG_THRESHOLD = 10 ** -SYMLOG_DECADES;
 const SYMLOG_NORMALIZER = Math.log1p(1 / SYMLOG_THRESHOLD);
 
-const LUT_SIZE = 256;
-const COLOR_LUT = buildColorLut();
 // The same colours as opaque RGBA pixels in the platform's byte order, for ImageData.
 const COLOR_WORDS = buildColorWords();
 
@@ -36,26 +34,6 @@ const COLOR_BAR_BAND = COLOR_BAR_GAP + COLOR_BAR_HEIGHT + 6 + FONT_SIZE + 6;
 const MAX_LABEL_CHARACTERS = 6;
 const NICE_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000,
   10000, 20000, 25000, 50000, 100000, 200000, 250000, 500000];
-
-function parseHexColor(hex) {
-  return [1, 3, 5].map((offset) => parseInt(hex.slice(offset, offset + 2), 16));
-}
-
-function buildColorLut() {
-  const stops = COLOR_STOPS.map(parseHexColor);
-  const lut = new Uint8ClampedArray(LUT_SIZE * 3);
-  for (let i = 0; i < LUT_SIZE; i++) {
-    const position = (i / (LUT_SIZE - 1)) * (stops.length - 1);
-    const lower = Math.min(Math.floor(position), stops.length - 2);
-    const fraction = position - lower;
-    for (let channel = 0; channel < 3; channel++) {
-      const from = stops[lower][channel];
-      const to = stops[lower + 1][channel];
-      lut[i * 3 + channel] = Math.round(from + (to - from) * fraction);
-    }
-  }
-  return lut;
-}
 
 function buildColorWords() {
   const words = new Uint32Array(LUT_SIZE);
