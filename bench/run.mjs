@@ -44,7 +44,7 @@ async function median(fn, { runs = 7, budgetMs = 3000 } = {}) {
   return times[Math.floor(times.length / 2)];
 }
 
-/** A fresh instance of a core module with one case's buffers allocated. */
+/** Instantiates a core module afresh and returns helpers that allocate one case's buffers in it. */
 async function coreCase(url) {
   const instance = await instantiateWasm(url);
   const { exports } = instance;
@@ -118,7 +118,7 @@ async function timeCore(url, kind, options) {
   return { ms, memory: core.memoryBytes() };
 }
 
-/** The attention matrix of channel 0 with tfjs-backend-wasm's own ops. */
+/** Loads tfjs-backend-wasm and returns a timer of the channel-0 attention matrix built from its own ops. */
 async function tfjsPeer() {
   const require = createRequire(import.meta.url);
   let tf;
@@ -141,7 +141,7 @@ async function tfjsPeer() {
     const W_C = tf.tensor2d(model.W_C, [16, 16]);
     const rates = Array.from(model.A.subarray(0, 16));
     // Each lane's T×T terms are freed as soon as they are added, so that
-    // tfjs's memory holds a few T×T tensors at a time.
+    // tfjs's memory contains only a few T×T tensors at a time.
     const run = () => {
       const [queries, keys, gap] = tf.tidy(() => {
         const delta = tf.reshape(tf.softplus(tf.matMul(u, q)), [T]);
@@ -289,7 +289,7 @@ async function main() {
   if (asJson) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 }
 
-/** The public API call, including the copy of the matrix out of wasm. */
+/** Times the public API call, including the copy of the matrix out of wasm. */
 async function apiAttention(T) {
   const model = await createModel(benchModel(16, 16, -0.05, 1));
   const u = benchInput(T, 16, 2);

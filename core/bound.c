@@ -282,7 +282,7 @@ static factor product(const factor *factors, int count) {
         result.log10 += factors[i].log10;
     }
     /* A partial product can underflow to 0 or overflow before the last
-     * factor brings it back (0 times Infinity is NaN); the logarithm is
+     * factor brings it back, and 0 times Infinity is NaN. The logarithm is
      * then the reliable value. */
     if (!(result.value > 0) || !isfinite(result.value)) {
         result.value = result.log10 > 308.25 ? INFINITY : pow(10, result.log10);
@@ -381,8 +381,8 @@ ssm_status ssm_bound_terms_with(const ssm_bound_input *in, double E_abs,
     } else {
         out->gap_bound = NAN;
     }
-    /* Beyond the double range (a tiny delta, say) the bound says nothing
-     * either, so it is reported as undefined rather than as Infinity. */
+    /* Beyond the double range (a tiny delta, say) the bound is vacuous
+     * as well, so it is reported as undefined rather than as Infinity. */
     if (!isfinite(out->gap_bound)) {
         out->gap_bound = NAN;
     }

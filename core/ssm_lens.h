@@ -210,7 +210,7 @@ typedef struct ssm_bound_terms {
     double S2, log10_S2; /* sum_{t<T} t rho_A^t */
     double C_F, log10_C_F;
     double gap_bound;    /* the gap formula, NaN when undefined */
-    double vacuous;      /* 1 when the gap bound says nothing (>= c_l) */
+    double vacuous;      /* 1 when the gap bound is undefined or >= c_l */
     double C_F_linear_attention, log10_C_F_linear_attention;
     double E_abs_rademacher_sum; /* E|sigma_1 + ... + sigma_m| */
     double lower_bound, log10_lower_bound;

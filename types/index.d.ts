@@ -30,7 +30,7 @@ export interface Limits {
   readonly K: number;
   readonly vocab: number;
   readonly T: number;
-  /** Longest input for the full T×T matrix (1 GiB of float32). */
+  /** Maximum T for the full T×T matrix (1 GiB of float32). */
   readonly attentionT: number;
   /** Largest side of a pooled view. */
   readonly pooledSize: number;
@@ -207,7 +207,7 @@ export interface BoundTerms extends Norms {
   S1: number | null; S2: number | null; C_F: number | null;
   /** null when the logarithm of the gap formula is not positive. */
   gap_bound: number | null;
-  /** True when the bound says nothing beyond the loss range. */
+  /** True when the bound is not below the loss range c_l, so it bounds nothing. */
   vacuous: boolean;
   C_F_linear_attention: number | null;
   E_abs_rademacher_sum: number;

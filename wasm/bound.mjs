@@ -50,7 +50,7 @@ const LOG10_TERMS = [
 ];
 
 
-/** The largest Euclidean row norm of inputs given as u arrays (T×d). */
+/** Returns the largest Euclidean row norm of u (T×d). */
 function maxRowNorm(u, d) {
   let largest = 0;
   for (let offset = 0; offset < u.length; offset += d) {
@@ -61,7 +61,7 @@ function maxRowNorm(u, d) {
   return largest;
 }
 
-/** The norms of the model's parameters (see TERMS), computed in float64. */
+/** Returns the norms of the model's parameters (see TERMS), computed in float64. */
 export function modelNorms(model) {
   checkModel(model);
   return withArena(model.exports, (arena) => {
@@ -111,7 +111,7 @@ export function bound(model, options = {}) {
   return assembleTerms(resolved, resolved.input, values);
 }
 
-/** The error for inputs that passed the checks here but not the core's. */
+/** Returns the error for inputs that passed the checks here but not the core's. */
 export function rejectedInput(status, input) {
   const values = BOUND_INPUT_FIELDS.map((name) => `${name} = ${input[name]}`).join(', ');
   return new SsmLensError(`bound: the core rejected its inputs (status ${status}): ${values}`);
@@ -134,7 +134,7 @@ export function resolveBoundInput(model, options, { requireT = true } = {}) {
   checkNumber('delta', delta, { min: 0, max: 1, open: true });
   checkNumber('c_l', c_l, { min: 0, max: 1e100, open: true });
   checkNumber('l_l', l_l, { min: 1e-100, max: 1e100 });
-  // η only needs to be small and positive; a large one says nothing new.
+  // η only needs to be small and positive, so a large one adds nothing.
   checkNumber('eta', eta, { min: 0, max: 1e6 });
   if (variant !== 'spectral' && variant !== 'frobenius') {
     throw new SsmLensError(`norms must be 'spectral' or 'frobenius', got ${describe(variant)}`);

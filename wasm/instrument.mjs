@@ -15,7 +15,7 @@ const AXES = { T: 0, s_A: 1 };
  * Returns `points` values from `from` to `to`, evenly spaced on a log
  * scale (linear when `log` is false). With `integer`, values are rounded
  * and each is at least one above the previous, so the grid keeps its
- * count unless the range holds fewer integers.
+ * count unless the range contains fewer integers.
  */
 export function spacedValues(from, to, points, { log = true, integer = false } = {}) {
   checkNumber('from', from, log ? { min: 0, open: true, max: Infinity } : {});
@@ -266,7 +266,9 @@ export function table1(model, options = {}) {
   };
   const linear = (changes) => bound(model, { ...options, B_u: base.B_u, T: base.T, ...changes }).log10.C_F_linear_attention;
 
-  const regime = base.s_A + base.eta < 0 ? 's_A < 0' : growing ? 's_A > 0' : 'ρ_A = 1';
+  let regime = 'ρ_A = 1';
+  if (base.s_A + base.eta < 0) regime = 's_A < 0';
+  if (growing) regime = 's_A > 0';
   return {
     model: { s_A: base.s_A, eta: base.eta, rho_A: base.rho_A, T: base.T, d: model.d, B_u: base.B_u, regime },
     measured: {

@@ -456,7 +456,7 @@ export async function modelFromStateDict(stateDict) {
   }
 }
 
-/** The shape of a nested array; ragged or mixed nesting is an error. */
+/** Returns the shape of a nested array and throws on ragged or mixed nesting. */
 /**
  * Creates a model from a safetensors file (a Uint8Array or ArrayBuffer) in
  * either of the authors' layouts. F32, F16 and BF16 tensors are read into

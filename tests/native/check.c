@@ -120,8 +120,13 @@ static void check_fixture(const char *directory, const char *prefix) {
     float *p = tensor(file, size, name, &n_p);
     float *W = tensor(file, size, strcmp(prefix, "ssm.") == 0 ? "W" : "SSM.w", &n_W);
     float *E = tensor(file, size, "embedding.weight", &n_E);
-    CHECK(A && W_B && W_C && q && p && W && E, "%s: a tensor is missing", path);
-    if (!(A && W_B && W_C && q && p && W && E)) return;
+    const float *found[7] = {A, W_B, W_C, q, p, W, E};
+    int missing = 0;
+    for (int i = 0; i < 7; i++) {
+        CHECK(found[i] != NULL, "%s: tensor %d of A, W_B, W_C, q, p, W, embedding is missing", path, i);
+        missing += found[i] == NULL;
+    }
+    if (missing) return;
 
     const int d = (int)n_q, N = (int)(n_A / n_q), K = (int)(n_W / n_q), V = (int)(n_E / n_q);
     const ssm_model model = {d, N, K, A, W_B, W_C, q, p[0], W};
@@ -140,14 +145,17 @@ static void check_fixture(const char *directory, const char *prefix) {
         float *u = malloc(sizeof(float) * (size_t)T * d);
         for (int t = 0; t < T; t++) {
             const int token = (int)tokens[t];
-            CHECK(token >= 0 && token < V, "token %d out of range", token);
+            CHECK(token >= 0, "token %d is negative", token);
+            CHECK(token < V, "token %d is not below the vocabulary size %d", token, V);
+            if (token < 0 || token >= V) break;
             memcpy(u + (size_t)t * d, E + (size_t)token * d, sizeof(float) * d);
         }
         float *delta = malloc(sizeof(float) * T), *y = malloc(sizeof(float) * (size_t)T * d);
         float out[64];
         ssm_fault fault;
         const ssm_status status = ssm_forward(&model, u, T, delta, y, out, &fault);
-        CHECK(status == SSM_OK && k == K, "%s case %d: status %d", directory, cases, status);
+        CHECK(status == SSM_OK, "%s case %d: status %d", directory, cases, status);
+        CHECK(k == K, "%s case %d: %d expected logits, model has %d", directory, cases, k, K);
         for (int i = 0; i < K && status == SSM_OK; i++) {
             CHECK(fabs(out[i] - logits[i]) <= 1e-4 * fabs(logits[i]), "%s case %d: logit %d is %g, PyTorch %g",
                   directory, cases, i, out[i], logits[i]);
@@ -238,7 +246,8 @@ static void check_random(int trials) {
         const double values[4] = {1, 10, 1e6, 1e15};
         CHECK(ssm_sweep_bound(&input, norms.s_A - 10, SSM_SWEEP_T, values, 4, terms, &fault) == SSM_OK, "trial %d: sweep", trial);
         for (int i = 0; i < 4; i++) {
-            CHECK(!isnan(terms[i].log10_C_F) && !isnan(terms[i].log10_S2), "trial %d: NaN log10 at T=%g", trial, values[i]);
+            CHECK(!isnan(terms[i].log10_C_F), "trial %d: log10 C_F is NaN at T=%g", trial, values[i]);
+            CHECK(!isnan(terms[i].log10_S2), "trial %d: log10 S2 is NaN at T=%g", trial, values[i]);
         }
         free(delta), free(y), free(y_plain), free(alpha), free(alpha_plain), free(pooled), free(pooled_plain);
         free_case(&c);
@@ -253,20 +262,25 @@ static void check_misuse(void) {
     float out[4096];
     ssm_fault fault;
     CHECK(ssm_forward(&m, c.u, 0, out, out, out, &fault) == SSM_ERR_SHAPE, "T = 0");
-    CHECK(ssm_attention(&m, c.u, c.T, m.d, 0, out, &fault) == SSM_ERR_ARGUMENT && fault.what == SSM_AT_OPTION, "view d");
+    CHECK(ssm_attention(&m, c.u, c.T, m.d, 0, out, &fault) == SSM_ERR_ARGUMENT, "view d");
+    CHECK(fault.what == SSM_AT_OPTION, "view d: fault kind %d", fault.what);
     CHECK(ssm_attention_pooled(&m, c.u, c.T, 0, 0, c.T + 1, SSM_POOL_MEAN, out, &fault) == SSM_ERR_ARGUMENT, "P > T");
     CHECK(ssm_attention_pooled(&m, c.u, c.T, 0, 0, 1, 7, out, &fault) == SSM_ERR_ARGUMENT, "mode 7");
 
     float *A = (float *)m.A;
     const float saved = A[0];
     A[0] = NAN;
-    CHECK(ssm_check_model(&m, &fault) == SSM_ERR_NONFINITE && fault.what == SSM_AT_PARAMETER && fault.index == 0, "NaN in A");
+    CHECK(ssm_check_model(&m, &fault) == SSM_ERR_NONFINITE, "NaN in A");
+    CHECK(fault.what == SSM_AT_PARAMETER, "NaN in A: fault kind %d", fault.what);
+    CHECK(fault.index == 0, "NaN in A: tensor %d", fault.index);
     A[0] = saved;
     c.u[0] = INFINITY;
-    CHECK(ssm_forward(&m, c.u, c.T, out, out, out, &fault) == SSM_ERR_NONFINITE && fault.what == SSM_AT_INPUT, "Infinity in u");
+    CHECK(ssm_forward(&m, c.u, c.T, out, out, out, &fault) == SSM_ERR_NONFINITE, "Infinity in u");
+    CHECK(fault.what == SSM_AT_INPUT, "Infinity in u: fault kind %d", fault.what);
     c.u[0] = 0;
     m.d = 0;
-    CHECK(ssm_check_model(&m, &fault) == SSM_ERR_SHAPE && fault.what == SSM_AT_SIZE, "d = 0");
+    CHECK(ssm_check_model(&m, &fault) == SSM_ERR_SHAPE, "d = 0");
+    CHECK(fault.what == SSM_AT_SIZE, "d = 0: fault kind %d", fault.what);
     m.d = c.model.d;
 
     /* Growth: overflow is reported, never a crash. */
