@@ -5,6 +5,7 @@ import {
   FAULT_BYTES, checkLayout, formatBytes, throwStatus, withArena, VIEW_LOGIT, VIEW_MEAN,
 } from './core.mjs';
 import { SsmLensError, checkNumber, describe, toFloat32 } from './errors.mjs';
+import { mulberry32, normalSampler } from './random.mjs';
 import { parseSafetensors, writeSafetensors } from './safetensors.mjs';
 
 export const LIMITS = Object.freeze({
@@ -519,11 +520,7 @@ export async function randomModel({ sA = 0, d = 4, N = 4, vocab = 2, K = 1, seed
   }
 
   const random = mulberry32(seed);
-  const normal = () => {
-    // Box–Muller; 1 - random() lies in (0, 1], so the logarithm is finite.
-    const radius = Math.sqrt(-2 * Math.log(1 - random()));
-    return radius * Math.cos(2 * Math.PI * random());
-  };
+  const normal = normalSampler(random);
   const normals = (count) => Float32Array.from({ length: count }, normal);
 
   const A = new Float32Array(d * N);
@@ -537,16 +534,4 @@ export async function randomModel({ sA = 0, d = 4, N = 4, vocab = 2, K = 1, seed
     embedding: vocab > 0 ? normals(vocab * d) : null,
     source: `random (seed ${seed}, s_A ${sA})`,
   });
-}
-
-/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-function mulberry32(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
 }
