@@ -252,6 +252,64 @@ double ssm_expected_abs_rademacher_sum(double m);
  * kernels use (the last element of an odd count uses libm). */
 void ssm_exp_vector(const double *x, double *y, int32_t count);
 
+/*
+ * Training of token models (embedding -> block -> readout of the last step),
+ * all in float64. The parameters are one packed vector, in this order:
+ *   embedding  V×d   u[t] = embedding[token_t]
+ *   A          d×N
+ *   W_B        N×d
+ *   W_C        N×d
+ *   q          d
+ *   p          1
+ *   W          K×d
+ * which is ssm_token_param_count(V, d, N, K) values. A batch is count
+ * sequences whose tokens are concatenated: sequence i is
+ * tokens[offsets[i] .. offsets[i+1]-1], offsets has count+1 entries,
+ * offsets[0] = 0 and every sequence has at least one token.
+ *
+ * Faults: a token outside 0..V-1 gives SSM_ERR_ARGUMENT with SSM_AT_INPUT,
+ * step = its position in tokens and index = its value; a NaN or Infinity
+ * parameter gives SSM_ERR_NONFINITE with SSM_AT_PARAMETER, step = its
+ * position in the packed vector and index = its tensor (as for ssm_model,
+ * with 6 for the embedding); a logit beyond the float64 range gives
+ * SSM_ERR_OVERFLOW with SSM_AT_LOGITS and step = the sequence; a gradient
+ * beyond it gives SSM_ERR_OVERFLOW with SSM_AT_PARAMETER as above.
+ */
+#define SSM_MAX_VOCAB 16777216
+
+/* The length of the packed parameter vector, or -1 when a size is out of
+ * range or the vector would exceed 2^31 values. */
+int64_t ssm_token_param_count(int32_t V, int32_t d, int32_t N, int32_t K);
+
+/* Writes logits (count×K) of every sequence of the batch. ssm_token_logits
+ * precomputes exp(delta A), delta B u and C once per vocabulary entry,
+ * because delta, B and C depend on the token only, and runs the scan over
+ * states with wasm SIMD. ssm_token_logits_plain evaluates every step from
+ * the parameters, as the recurrence is written. */
+ssm_status ssm_token_logits(const double *params, int32_t V, int32_t d, int32_t N,
+                            int32_t K, const int32_t *tokens, const int32_t *offsets,
+                            int32_t count, double *logits, ssm_fault *fault);
+ssm_status ssm_token_logits_plain(const double *params, int32_t V, int32_t d,
+                                  int32_t N, int32_t K, const int32_t *tokens,
+                                  const int32_t *offsets, int32_t count,
+                                  double *logits, ssm_fault *fault);
+
+/* Backpropagation through the scan: given dlogits (count×K), the gradient of
+ * a loss with respect to each sequence's logits, writes grad (the packed
+ * layout) = sum over sequences of dlogits · d logits / d params. Work
+ * memory: the states of the longest sequence (its length × d × N values)
+ * and, for ssm_token_backward, 5 tables of V × d × N values. The plain twin
+ * recomputes delta, B and C at every step. */
+ssm_status ssm_token_backward(const double *params, int32_t V, int32_t d, int32_t N,
+                              int32_t K, const int32_t *tokens, const int32_t *offsets,
+                              int32_t count, const double *dlogits, double *grad,
+                              ssm_fault *fault);
+ssm_status ssm_token_backward_plain(const double *params, int32_t V, int32_t d,
+                                    int32_t N, int32_t K, const int32_t *tokens,
+                                    const int32_t *offsets, int32_t count,
+                                    const double *dlogits, double *grad,
+                                    ssm_fault *fault);
+
 /* sizeof of ssm_model, ssm_norms, ssm_bound_input, ssm_bound_terms and
  * ssm_fault for which = 0..4, else -1. */
 int32_t ssm_struct_size(int32_t which);

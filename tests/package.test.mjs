@@ -103,7 +103,7 @@ test('package sizes stay small', { skip }, (t) => {
   execFileSync(join(BIN, 'esbuild'), ['ssm-lens', '--bundle', '--minify', '--format=esm', '--platform=browser', `--outfile=${bundle}`, '--log-level=error'], { cwd: project });
   const javascript = statSync(bundle).size;
   t.diagnostic(`ssm_lens.wasm ${wasm} bytes, JavaScript ${javascript} bytes minified`);
-  assert.ok(wasm <= 64 * 1024, `wasm is ${wasm} bytes`);
+  assert.ok(wasm <= 80 * 1024, `wasm is ${wasm} bytes`);
   assert.ok(javascript <= 40 * 1024, `minified JavaScript is ${javascript} bytes`);
 });
 

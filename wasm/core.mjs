@@ -85,6 +85,12 @@ class Arena {
     return pointer;
   }
 
+  int32(values) {
+    const pointer = this.alloc(values.length * 4);
+    new Int32Array(this.exports.memory.buffer, pointer, values.length).set(values);
+    return pointer;
+  }
+
   readFloat32(pointer, count) {
     return new Float32Array(this.exports.memory.buffer, pointer, count).slice();
   }
