@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import {
   SsmLensError, TERMS, bound, modelFromFile, randomModel, sweep,
 } from '../wasm/index.mjs';
+import { EXPERIMENT_HELP, EXPERIMENT_OPTIONS, commandExperiment } from './lib/experiment.mjs';
 import { UsageError, readInputFile, readSequence } from './lib/input.mjs';
 import {
   csvLine, formatNumber, toJson, write,
@@ -83,6 +84,10 @@ Examples:
   ssm-lens sweep --model model.json --over T --from 1 --to 1e6 --points 50 --csv
   ssm-lens sweep --model model.json --over s_A --from -0.1 --to 0.1 --points 21 --T 1000`,
   },
+  experiment: {
+    summary: "the paper's length and stability experiments: train, evaluate, bound",
+    help: EXPERIMENT_HELP,
+  },
   convert: {
     summary: 'convert a model file between state-dict JSON and safetensors',
     help: `Usage: ssm-lens convert IN OUT
@@ -117,6 +122,7 @@ const OPTIONS = {
   over: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
   points: { type: 'string' },
   json: { type: 'boolean' }, csv: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  ...EXPERIMENT_OPTIONS,
 };
 
 function numberOption(values, name) {
@@ -340,12 +346,16 @@ async function main(argv) {
     throw new UsageError(`unknown command '${command}'; expected ${Object.keys(COMMANDS).join(', ')}`);
   }
   if (values.help) {
-    const shared = command === 'convert' ? '' : `\n\n${MODEL_HELP}\n\n${INPUT_HELP}`;
+    const shared = command === 'convert' || command === 'experiment' ? '' : `\n\n${MODEL_HELP}\n\n${INPUT_HELP}`;
     await write(`ssm-lens ${command}: ${COMMANDS[command].summary}\n\n${COMMANDS[command].help}${shared}\n`);
     return 0;
   }
   if (command === 'convert') {
     await commandConvert(rest);
+    return 0;
+  }
+  if (command === 'experiment') {
+    await commandExperiment(rest, values);
     return 0;
   }
   if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);

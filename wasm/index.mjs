@@ -10,3 +10,14 @@ export { TERMS, bound, modelNorms } from './bound.mjs';
 export {
   envelopes, spacedValues, sweep, table1,
 } from './instrument.mjs';
+export {
+  LOG_COLUMNS, RECIPE, batchLoss, evaluate, logNorms, packParameters, parameterLayout,
+  tokenGradient, tokenLogits, trainModel, unpackParameters,
+} from './train.mjs';
+export {
+  majorityTask, listopsTask, listopsValue, formatTokens, taskData,
+} from './tasks.mjs';
+export {
+  EXPERIMENT_DEFAULTS, FAILED_ACCURACY, experimentJobs, lengthExperiment, parseGrid, parseSeeds,
+  runJobs, runTrainingJob, stabilityExperiment, summarizeLength, summarizeStability,
+} from './experiment.mjs';

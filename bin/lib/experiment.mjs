@@ -1,0 +1,261 @@
+// `ssm-lens experiment length|stability`: the paper's experiments, with
+// training jobs spread over worker threads.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+import { SsmLensError, modelFromStateDict } from '../../wasm/index.mjs';
+import {
+  experimentJobs, runJobs, summarizeLength, summarizeStability,
+} from '../../wasm/experiment.mjs';
+import { LOG_COLUMNS } from '../../wasm/train.mjs';
+import { UsageError } from './input.mjs';
+import {
+  csvLine, formatNumber, toJson, write,
+} from './output.mjs';
+
+export const EXPERIMENT_HELP = `Usage: ssm-lens experiment length|stability [options]
+
+  length      train at each T from s_A = 0; per T the train and test accuracy
+              (mean ± std over seeds), their gap, the final s_A and the bound
+              of each trained model
+  stability   train at one T from each initial s_A; per s_A the final s_A,
+              accuracy and whether s_A was driven to 0 or the run failed
+
+Options:
+  --task NAME         'majority' (default) or 'listops'
+  --T GRID            lengths: 'from:to:step', a list or one number
+                      (length: 25:400:25; stability: 250)
+  --sA GRID           initial s_A (length: 0; stability: -0.1:0.1:0.02)
+  --seeds S           a count n for seeds 0..n-1, or a list (length: 5; stability: 1)
+  --d D, --N N        channels and states per channel (default 4, 4)
+  --train M, --test M training and test sequences (default 1000, 1000)
+  --epochs E          epochs (default 40)
+  --batch B           batch size (default 64)
+  --lr X              initial learning rate (default 0.01)
+  --weight-decay X    Adam's L2 weight decay (default 1e-5)
+  --flip P            majority: probability that a 1 in a training sequence
+                      becomes 0 (default 0.25)
+  --jobs J            worker threads (default: the number of CPUs)
+  --save DIR          write each trained model to DIR as safetensors
+  --log-csv FILE      write every run's per-epoch log (norms, loss, lr) as CSV
+  --quiet             no progress lines on standard error
+  --json              every run with its log and bound, and the summary
+  --csv               the summary, one row per T (length) or per s_A (stability)
+Examples:
+  ssm-lens experiment length --task majority --T 25:400:25 --seeds 5
+  ssm-lens experiment stability --task majority --T 250 --sA -0.1:0.1:0.02 --csv`;
+
+export const EXPERIMENT_OPTIONS = {
+  task: { type: 'string' }, seeds: { type: 'string' }, train: { type: 'string' },
+  test: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
+  lr: { type: 'string' }, 'weight-decay': { type: 'string' }, flip: { type: 'string' },
+  jobs: { type: 'string' }, save: { type: 'string' }, 'log-csv': { type: 'string' },
+  quiet: { type: 'boolean' },
+};
+
+function numberValue(values, option) {
+  if (values[option] === undefined) return undefined;
+  const text = values[option].trim();
+  const value = Number(text);
+  if (text === '' || !Number.isFinite(value)) {
+    throw new UsageError(`--${option} must be a number, got '${values[option]}'`);
+  }
+  return value;
+}
+
+function experimentOptions(values) {
+  const options = {};
+  if (values.task !== undefined) options.task = values.task;
+  if (values.T !== undefined) options.T = values.T;
+  if (values.sA !== undefined) options.sA = values.sA;
+  if (values.seeds !== undefined) options.seeds = values.seeds;
+  const numeric = {
+    d: 'd', N: 'N', train: 'train', test: 'test', epochs: 'epochs', batch: 'batchSize',
+    lr: 'lr', 'weight-decay': 'weightDecay', flip: 'flip',
+  };
+  for (const [option, field] of Object.entries(numeric)) {
+    const value = numberValue(values, option);
+    if (value !== undefined) options[field] = value;
+  }
+  if (values.save !== undefined) options.keepModel = true;
+  return options;
+}
+
+/** A pool of worker threads that run training jobs; close() ends them. */
+function workerRunner(size) {
+  const url = new URL('./experiment-worker.mjs', import.meta.url);
+  const idle = [];
+  const workers = [];
+  const waiting = [];
+
+  const acquire = () => {
+    if (idle.length) return Promise.resolve(idle.pop());
+    if (workers.length < size) {
+      const worker = new Worker(url);
+      workers.push(worker);
+      return Promise.resolve(worker);
+    }
+    return new Promise((resolve) => waiting.push(resolve));
+  };
+  const release = (worker) => {
+    if (waiting.length) waiting.shift()(worker);
+    else idle.push(worker);
+  };
+
+  const runJob = async (job) => {
+    const worker = await acquire();
+    try {
+      const reply = await new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+        worker.postMessage(job);
+      });
+      worker.removeAllListeners('error');
+      if (reply.error) {
+        const ErrorType = reply.error.name === 'SsmLensError' ? SsmLensError : Error;
+        throw new ErrorType(reply.error.message, { code: reply.error.code });
+      }
+      return reply.result;
+    } finally {
+      release(worker);
+    }
+  };
+  const close = () => Promise.all(workers.map((worker) => worker.terminate()));
+  return { runJob, close };
+}
+
+function describeRun(run) {
+  const accuracy = run.trainAccuracy === null
+    ? 'no accuracy'
+    : `train ${run.trainAccuracy.toFixed(3)} test ${run.testAccuracy.toFixed(3)}`;
+  const diverged = run.diverged ? `, diverged at epoch ${run.diverged.epoch}` : '';
+  return `T=${run.T} s_A0=${run.sA0} seed=${run.seed}: ${accuracy}, final s_A ${run.finalSA.toFixed(4)}${diverged} (${run.seconds.toFixed(1)} s)`;
+}
+
+function modelFileName(run) {
+  return `${run.kind}-${run.task}-T${run.T}-sA${run.sA0}-seed${run.seed}.safetensors`;
+}
+
+async function saveModels(directory, runs) {
+  try {
+    mkdirSync(directory, { recursive: true });
+  } catch (error) {
+    throw new UsageError(`--save: cannot create '${directory}' (${error.code ?? error.message})`);
+  }
+  for (const run of runs) {
+    const model = await modelFromStateDict(run.stateDict);
+    const path = join(directory, modelFileName(run));
+    try {
+      writeFileSync(path, model.toSafetensors());
+    } catch (error) {
+      throw new UsageError(`--save: cannot write '${path}' (${error.code ?? error.message})`);
+    }
+    run.modelFile = path;
+  }
+}
+
+function writeLogCsv(path, runs) {
+  const lines = [csvLine(['T', 'sA0', 'seed', ...LOG_COLUMNS])];
+  for (const run of runs) {
+    for (const row of run.log) lines.push(csvLine([run.T, run.sA0, run.seed, ...LOG_COLUMNS.map((name) => row[name])]));
+  }
+  try {
+    writeFileSync(path, lines.join(''));
+  } catch (error) {
+    throw new UsageError(`--log-csv: cannot write '${path}' (${error.code ?? error.message})`);
+  }
+}
+
+const plusMinus = (stat, digits = 3) => (stat.mean === null ? '—' : `${stat.mean.toFixed(digits)} ± ${stat.std.toFixed(digits)}`);
+
+async function writeLength(summary, values) {
+  const columns = ['T', 'runs', 'diverged', 'train_mean', 'train_std', 'test_mean', 'test_std',
+    'gap_mean', 'gap_std', 'final_sA_mean', 'final_sA_std', 'log10_C_F_mean', 'gap_bound_mean', 'vacuous'];
+  if (values.csv) {
+    await write(csvLine(columns));
+    for (const row of summary.rows) {
+      await write(csvLine([row.T, row.runs, row.diverged, row.trainAccuracy.mean, row.trainAccuracy.std,
+        row.testAccuracy.mean, row.testAccuracy.std, row.gap.mean, row.gap.std, row.finalSA.mean,
+        row.finalSA.std, row.log10_C_F.mean, row.gap_bound.mean, row.vacuous]));
+    }
+    return;
+  }
+  const lines = ['length experiment: accuracy over seeds (mean ± sample std), gap = train − test; the bound uses spectral norms',
+    `${'T'.padStart(6)} ${'train'.padStart(15)} ${'test'.padStart(15)} ${'gap'.padStart(15)} ${'final s_A'.padStart(17)} ${'log10 C_F'.padStart(10)} ${'gap bound'.padStart(10)}`];
+  for (const row of summary.rows) {
+    const gapBound = row.vacuous === row.runs ? 'vacuous' : formatNumber(row.gap_bound.mean);
+    lines.push(`${String(row.T).padStart(6)} ${plusMinus(row.trainAccuracy).padStart(15)} ${plusMinus(row.testAccuracy).padStart(15)} ${plusMinus(row.gap).padStart(15)} ${plusMinus(row.finalSA, 4).padStart(17)} ${(row.log10_C_F.mean === null ? '—' : row.log10_C_F.mean.toFixed(2)).padStart(10)} ${gapBound.padStart(10)}${row.diverged ? `  (${row.diverged} diverged)` : ''}`);
+  }
+  const { meanGap, maxDeviation } = summary.flatness;
+  if (meanGap !== null) {
+    lines.push(`mean gap over all T: ${meanGap.toFixed(4)}; largest distance of a T's mean gap from it: ${maxDeviation.toFixed(4)}`);
+  }
+  await write(`${lines.join('\n')}\n`);
+}
+
+async function writeStability(summary, values) {
+  if (values.csv) {
+    await write(csvLine(['sA0', 'runs', 'final_sA_mean', 'final_sA_std', 'train_mean', 'test_mean', 'failed', 'outcomes']));
+    for (const row of summary) {
+      const outcomes = Object.entries(row.outcomes).map(([name, count]) => `${name}: ${count}`).join('; ');
+      await write(csvLine([row.sA0, row.runs, row.finalSA.mean, row.finalSA.std, row.trainAccuracy.mean,
+        row.testAccuracy.mean, row.failed, outcomes]));
+    }
+    return;
+  }
+  const lines = ['stability experiment: where training took s_A from each initial value (failed: diverged, or training accuracy ≤ 0.6)',
+    `${'s_A0'.padStart(7)} ${'final s_A'.padStart(17)} ${'train'.padStart(7)} ${'test'.padStart(7)} ${'failed'.padStart(7)}  outcome`];
+  for (const row of summary) {
+    const outcomes = Object.entries(row.outcomes).map(([name, count]) => (row.runs > 1 ? `${name} (${count})` : name)).join(', ');
+    const accuracy = (stat) => (stat.mean === null ? '—' : stat.mean.toFixed(3));
+    lines.push(`${String(row.sA0).padStart(7)} ${plusMinus(row.finalSA, 4).padStart(17)} ${accuracy(row.trainAccuracy).padStart(7)} ${accuracy(row.testAccuracy).padStart(7)} ${`${row.failed}/${row.runs}`.padStart(7)}  ${outcomes}`);
+  }
+  await write(`${lines.join('\n')}\n`);
+}
+
+/** Runs `ssm-lens experiment KIND`. */
+export async function commandExperiment(rest, values) {
+  const [kind, ...extra] = rest;
+  if (kind !== 'length' && kind !== 'stability') {
+    throw new UsageError(`experiment needs 'length' or 'stability', got ${kind === undefined ? 'nothing' : `'${kind}'`}`);
+  }
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  if (values.json && values.csv) throw new UsageError('give either --json or --csv, not both');
+
+  const jobs = experimentJobs(kind, experimentOptions(values));
+  const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
+  const size = numberValue(values, 'jobs') ?? cores;
+  if (!Number.isInteger(size) || size < 1 || size > 256) {
+    throw new UsageError(`--jobs must be an integer in 1..256, got '${values.jobs}'`);
+  }
+  const pool = workerRunner(Math.min(size, jobs.length));
+  const started = Date.now();
+  let runs;
+  try {
+    runs = await runJobs(jobs, {
+      runJob: pool.runJob,
+      concurrency: Math.min(size, jobs.length),
+      onProgress: ({ done, total, result }) => {
+        if (!values.quiet) process.stderr.write(`[${done}/${total}] ${describeRun(result)}\n`);
+      },
+    });
+  } finally {
+    await pool.close();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  if (!values.quiet) process.stderr.write(`ssm-lens: ${runs.length} runs in ${seconds.toFixed(1)} s with ${Math.min(size, jobs.length)} worker threads\n`);
+
+  if (values.save !== undefined) await saveModels(values.save, runs);
+  if (values['log-csv'] !== undefined) writeLogCsv(values['log-csv'], runs);
+  const summary = kind === 'length' ? summarizeLength(runs) : summarizeStability(runs);
+  if (values.json) {
+    for (const run of runs) delete run.stateDict;
+    await write(`${toJson({ kind, seconds, runs, summary })}\n`);
+  } else if (kind === 'length') {
+    await writeLength(summary, values);
+  } else {
+    await writeStability(summary, values);
+  }
+}

@@ -1,0 +1,273 @@
+// The paper's two experiments, run as many independent training jobs:
+//   length:    train at each T (s_A starts at 0) and compare the train–test
+//              accuracy gap across T with the bound of each trained model;
+//   stability: train at one T from several initial s_A and follow s_A per
+//              epoch, to see whether training drives it down to 0 or fails.
+// Jobs are plain objects and results are plain data, so that a worker
+// thread or a Web Worker can run them (see runTrainingJob).
+import { bound } from './bound.mjs';
+import { SsmLensError, checkNumber, describe } from './errors.mjs';
+import { taskData } from './tasks.mjs';
+import { RECIPE, trainModel } from './train.mjs';
+
+/** Defaults of both experiments: the authors' majority set-up. */
+export const EXPERIMENT_DEFAULTS = Object.freeze({
+  task: 'majority', d: 4, N: 4, train: 1000, test: 1000,
+});
+
+// The recipe fields a job may override.
+const RECIPE_FIELDS = Object.keys(RECIPE);
+// Task options passed through to the generators.
+const TASK_FIELDS = ['flip', 'spread', 'maxDepth', 'maxArgs', 'pad'];
+
+/** A run whose final training accuracy is at most this counts as failed (chance is 0.5 for majority). */
+export const FAILED_ACCURACY = 0.6;
+
+/**
+ * Parses a grid written as 'from:to:step' (inclusive), a comma-separated
+ * list or one number. Values are rounded to 12 significant digits so that
+ * '-0.1:0.1:0.02' gives 0 and 0.1 exactly.
+ */
+export function parseGrid(name, text) {
+  if (typeof text === 'number') return [text];
+  if (Array.isArray(text)) return text.map((value) => checkNumber(name, value));
+  if (typeof text !== 'string' || text.trim() === '') {
+    throw new SsmLensError(`${name} must be 'from:to:step', a comma-separated list or a number, got ${describe(text)}`);
+  }
+  const parseOne = (part) => {
+    const value = Number(part.trim());
+    if (part.trim() === '' || !Number.isFinite(value)) {
+      throw new SsmLensError(`${name}: '${part}' in '${text}' is not a number`);
+    }
+    return value;
+  };
+  if (text.includes(':')) {
+    const parts = text.split(':');
+    if (parts.length !== 3) {
+      throw new SsmLensError(`${name} must be 'from:to:step' with three numbers, got '${text}'`);
+    }
+    const [from, to, step] = parts.map(parseOne);
+    if (step <= 0) throw new SsmLensError(`${name}: the step must be positive, got ${step} in '${text}'`);
+    if (to < from) throw new SsmLensError(`${name}: 'to' must not be below 'from', got '${text}'`);
+    const count = Math.floor((to - from) / step + 1e-9) + 1;
+    if (count > 10000) throw new SsmLensError(`${name}: '${text}' has ${count} values, more than 10000`);
+    return Array.from({ length: count }, (_, i) => Number((from + i * step).toPrecision(12)));
+  }
+  return text.split(',').map(parseOne);
+}
+
+/** Seeds from a count n (0..n-1) or a list. */
+export function parseSeeds(seeds) {
+  if (typeof seeds === 'number' || (typeof seeds === 'string' && /^\s*\d+\s*$/.test(seeds))) {
+    const count = checkNumber('seeds', Number(seeds), { min: 1, max: 1000, integer: true });
+    return Array.from({ length: count }, (_, i) => i);
+  }
+  return parseGrid('seeds', seeds).map((seed) => checkNumber('seeds', seed, { min: 0, max: 2 ** 32 - 1, integer: true }));
+}
+
+/**
+ * Builds the jobs of an experiment. kind: 'length' (one job per T and
+ * seed) or 'stability' (one per initial s_A and seed, at one T).
+ */
+export function experimentJobs(kind, options = {}) {
+  if (kind !== 'length' && kind !== 'stability') {
+    throw new SsmLensError(`experiment must be 'length' or 'stability', got ${describe(kind)}`);
+  }
+  const settings = { ...EXPERIMENT_DEFAULTS, ...options };
+  const lengths = parseGrid('T', settings.T ?? (kind === 'length' ? '25:400:25' : '250'));
+  const sAs = parseGrid('sA', settings.sA ?? (kind === 'length' ? '0' : '-0.1:0.1:0.02'));
+  const seeds = parseSeeds(settings.seeds ?? (kind === 'length' ? 5 : 1));
+  for (const T of lengths) checkNumber('T', T, { min: 1, max: 1e5, integer: true });
+  for (const sA of sAs) checkNumber('sA', sA, { min: -100, max: 100 });
+  if (kind === 'stability' && lengths.length !== 1) {
+    throw new SsmLensError(`the stability experiment runs at one T, got ${lengths.length} values (${lengths.join(', ')})`);
+  }
+  if (kind === 'length' && sAs.length !== 1) {
+    throw new SsmLensError(`the length experiment starts every run at one s_A, got ${sAs.length} values`);
+  }
+
+  const recipe = {};
+  for (const field of RECIPE_FIELDS) if (settings[field] !== undefined) recipe[field] = settings[field];
+  const taskOptions = {};
+  for (const field of TASK_FIELDS) if (settings[field] !== undefined) taskOptions[field] = settings[field];
+
+  const jobs = [];
+  for (const T of lengths) {
+    for (const sA of sAs) {
+      for (const seed of seeds) {
+        jobs.push({
+          kind, task: settings.task, T, sA, seed, d: settings.d, N: settings.N,
+          train: settings.train, test: settings.test, taskOptions, recipe,
+          keepModel: Boolean(settings.keepModel),
+        });
+      }
+    }
+  }
+  return jobs;
+}
+
+/** Classifies a stability run by where s_A went. */
+function stabilityOutcome(sA0, finalSA, diverged) {
+  if (diverged) return 'diverged';
+  if (sA0 > 0) {
+    if (finalSA <= 0) return 'driven to ≤ 0';
+    return finalSA < sA0 ? 'decreased, still > 0' : 'did not decrease';
+  }
+  return finalSA <= 0 ? 'stayed ≤ 0' : 'rose above 0';
+}
+
+/**
+ * Runs one training job: generates its data, trains, evaluates and
+ * computes the bound's terms for the trained model. Returns plain data
+ * (the trained model as a state dict when job.keepModel).
+ * hooks: { onEpoch(row), signal }.
+ */
+export async function runTrainingJob(job, hooks = {}) {
+  const data = taskData(job.task, {
+    T: job.T, train: job.train, test: job.test, seed: job.seed, ...job.taskOptions,
+  });
+  const outcome = await trainModel(data, {
+    ...job.recipe, d: job.d, N: job.N, sA: job.sA, seed: job.seed,
+    onEpoch: hooks.onEpoch, signal: hooks.signal,
+  });
+
+  let longest = 0;
+  for (let i = 0; i < data.train.count; i++) {
+    longest = Math.max(longest, data.train.offsets[i + 1] - data.train.offsets[i]);
+  }
+  let terms = null;
+  try {
+    const all = bound(outcome.model, { T: longest, m: data.train.count });
+    terms = {
+      norms: all.norms, T: longest, m: data.train.count, s_A: all.s_A, B_u: all.B_u,
+      rho_A: all.rho_A, log10_S2: all.log10.S2, C_F: all.C_F, log10_C_F: all.log10.C_F,
+      gap_bound: all.gap_bound, vacuous: all.vacuous,
+    };
+  } catch (error) {
+    if (!(error instanceof SsmLensError)) throw error;
+    terms = { error: error.message };
+  }
+
+  const finalSA = outcome.log.at(-1).s_A;
+  const trainAccuracy = outcome.train?.accuracy ?? null;
+  const testAccuracy = outcome.test?.accuracy ?? null;
+  return {
+    kind: job.kind, task: job.task, T: job.T, seed: job.seed, sA0: job.sA, d: job.d, N: job.N,
+    epochs: outcome.epochs, stopped: outcome.stopped, diverged: outcome.diverged,
+    failed: Boolean(outcome.diverged) || trainAccuracy === null || trainAccuracy <= FAILED_ACCURACY,
+    outcome: stabilityOutcome(job.sA, finalSA, outcome.diverged),
+    trainAccuracy, testAccuracy,
+    gap: trainAccuracy === null || testAccuracy === null ? null : trainAccuracy - testAccuracy,
+    trainLoss: outcome.train?.loss ?? null, testLoss: outcome.test?.loss ?? null,
+    finalSA, log: outcome.log, bound: terms, seconds: outcome.seconds,
+    stateDict: job.keepModel ? outcome.model.toStateDict() : undefined,
+  };
+}
+
+function meanAndStd(values) {
+  const finite = values.filter((v) => v !== null && Number.isFinite(v));
+  if (finite.length === 0) return { mean: null, std: null, n: 0 };
+  const mean = finite.reduce((a, b) => a + b, 0) / finite.length;
+  // Sample standard deviation; 0 for a single run.
+  const std = finite.length > 1
+    ? Math.sqrt(finite.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (finite.length - 1))
+    : 0;
+  return { mean, std, n: finite.length };
+}
+
+/**
+ * Per-T rows of the length experiment: mean and sample standard deviation
+ * over seeds of the train and test accuracy, the gap and the final s_A, the
+ * mean log10 C_F and gap bound, and the diverged runs; plus `flatness`:
+ * the mean gap over all T and the largest distance of a T's mean gap from it.
+ */
+export function summarizeLength(runs) {
+  const lengths = [...new Set(runs.map((run) => run.T))].sort((a, b) => a - b);
+  const rows = lengths.map((T) => {
+    const group = runs.filter((run) => run.T === T);
+    const pick = (field) => meanAndStd(group.map((run) => run[field]));
+    const bounds = group.map((run) => run.bound ?? {});
+    return {
+      T, runs: group.length, diverged: group.filter((run) => run.diverged).length,
+      trainAccuracy: pick('trainAccuracy'), testAccuracy: pick('testAccuracy'),
+      gap: pick('gap'), finalSA: pick('finalSA'),
+      log10_C_F: meanAndStd(bounds.map((b) => b.log10_C_F ?? null)),
+      gap_bound: meanAndStd(bounds.map((b) => b.gap_bound ?? null)),
+      vacuous: bounds.filter((b) => b.vacuous).length,
+    };
+  });
+  const gaps = rows.map((row) => row.gap.mean).filter((g) => g !== null);
+  const meanGap = gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null;
+  const deviation = gaps.length ? Math.max(...gaps.map((g) => Math.abs(g - meanGap))) : null;
+  return { rows, flatness: { meanGap, maxDeviation: deviation } };
+}
+
+/** Per-initial-s_A rows of the stability experiment. */
+export function summarizeStability(runs) {
+  const starts = [...new Set(runs.map((run) => run.sA0))].sort((a, b) => a - b);
+  return starts.map((sA0) => {
+    const group = runs.filter((run) => run.sA0 === sA0);
+    const outcomes = {};
+    for (const run of group) outcomes[run.outcome] = (outcomes[run.outcome] ?? 0) + 1;
+    return {
+      sA0, runs: group.length,
+      finalSA: meanAndStd(group.map((run) => run.finalSA)),
+      trainAccuracy: meanAndStd(group.map((run) => run.trainAccuracy)),
+      testAccuracy: meanAndStd(group.map((run) => run.testAccuracy)),
+      failed: group.filter((run) => run.failed).length,
+      outcomes,
+      // s_A per epoch and loss per epoch of each run, for plots.
+      curves: group.map((run) => ({
+        seed: run.seed,
+        sA: run.log.map((row) => row.s_A),
+        loss: run.log.map((row) => row.loss),
+      })),
+    };
+  });
+}
+
+/**
+ * Runs every job with at most `concurrency` in flight. runJob(job) returns
+ * a promise of a result (default: runTrainingJob in this thread).
+ * onProgress({ done, total, job, result }) follows each finished job; an
+ * aborted signal stops starting new jobs. Returns the results in job order.
+ */
+export async function runJobs(jobs, { runJob = runTrainingJob, concurrency = 1, onProgress, signal } = {}) {
+  checkNumber('concurrency', concurrency, { min: 1, max: 256, integer: true });
+  const results = new Array(jobs.length).fill(null);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < jobs.length && !signal?.aborted) {
+      const index = next++;
+      results[index] = await runJob(jobs[index]);
+      done += 1;
+      onProgress?.({ done, total: jobs.length, job: jobs[index], result: results[index] });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+  return results.filter((result) => result !== null);
+}
+
+/**
+ * The length experiment: returns { jobs, runs, summary } where summary is
+ * summarizeLength(runs). options: task, T ('25:400:25'), seeds (5), sA (0),
+ * d, N, train, test, the task's options and the recipe's fields; runner:
+ * the options of runJobs.
+ */
+export async function lengthExperiment(options = {}, runner = {}) {
+  const jobs = experimentJobs('length', options);
+  const runs = await runJobs(jobs, runner);
+  return { kind: 'length', jobs: jobs.length, runs, summary: summarizeLength(runs) };
+}
+
+/**
+ * The stability experiment: returns { jobs, runs, summary } where summary
+ * is summarizeStability(runs). options as lengthExperiment, with T (250)
+ * one length and sA ('-0.1:0.1:0.02') the initial values.
+ */
+export async function stabilityExperiment(options = {}, runner = {}) {
+  const jobs = experimentJobs('stability', options);
+  const runs = await runJobs(jobs, runner);
+  return { kind: 'stability', jobs: jobs.length, runs, summary: summarizeStability(runs) };
+}
