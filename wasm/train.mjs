@@ -74,12 +74,12 @@ export function unpackParameters(layout, params, { source = 'trained' } = {}) {
  * Checks a dataset split { tokens: Int32Array, offsets: Int32Array (count+1),
  * labels, count } against a vocabulary and a class count.
  */
-export function checkSplit(name, split, vocab, classes) {
+export function checkSplit(name, split, vocab, classes, { allowEmpty = false } = {}) {
   if (split == null || !(split.tokens instanceof Int32Array) || !(split.offsets instanceof Int32Array)) {
     throw new SsmLensError(`${name} must be { tokens: Int32Array, offsets: Int32Array, labels, count }, got ${describe(split)}`);
   }
   const { tokens, offsets, labels, count } = split;
-  checkNumber(`${name}.count`, count, { min: 1, max: 2 ** 31 - 2, integer: true });
+  checkNumber(`${name}.count`, count, { min: allowEmpty ? 0 : 1, max: 2 ** 31 - 2, integer: true });
   if (offsets.length !== count + 1 || offsets[0] !== 0 || offsets[count] !== tokens.length) {
     throw new SsmLensError(`${name}.offsets must have count + 1 = ${count + 1} entries from 0 to tokens.length = ${tokens.length}, got ${offsets.length} entries from ${offsets[0]} to ${offsets[offsets.length - 1]}`);
   }
@@ -283,7 +283,7 @@ export function logNorms(layout, params) {
 }
 
 /** Adam with L2 weight decay added to the gradient, as torch.optim.Adam does. */
-class Adam {
+export class Adam {
   constructor(count, { lr, betas, eps, weightDecay }) {
     this.lr = lr;
     this.betas = betas;
@@ -310,7 +310,7 @@ class Adam {
 }
 
 /** ReduceLROnPlateau (mode min, relative threshold), as in PyTorch. */
-class PlateauScheduler {
+export class PlateauScheduler {
   constructor({ factor, patience, threshold }) {
     this.factor = factor;
     this.patience = patience;
@@ -336,7 +336,7 @@ class PlateauScheduler {
 }
 
 /** Scales grad in place so that its Euclidean norm is at most maxNorm; returns the norm before. */
-function clipGradient(grad, maxNorm) {
+export function clipGradient(grad, maxNorm) {
   let squares = 0;
   for (const g of grad) squares += g * g;
   const norm = Math.sqrt(squares);
@@ -346,6 +346,11 @@ function clipGradient(grad, maxNorm) {
     for (let i = 0; i < grad.length; i++) grad[i] *= scale;
   }
   return norm;
+}
+
+/** True for the errors that mean training diverged, not that a call was invalid. */
+function isDivergence(error) {
+  return error instanceof SsmLensError && (error.code === 'overflow' || error.code === 'nonfinite');
 }
 
 /** Lets pending messages (a stop request in a worker) run between epochs. */
@@ -416,9 +421,10 @@ export async function trainModel(data, options = {}) {
     throw new SsmLensError(`model: the task has ${classes} classes, so the model needs K = ${K} readout rows, got K = ${layout.K}`);
   }
   checkSplit('data.train', data.train, layout.vocab, classes);
-  checkSplit('data.test', data.test, layout.vocab, classes);
+  checkSplit('data.test', data.test, layout.vocab, classes, { allowEmpty: true });
   const exports = initial.exports;
   const kernel = options.kernel ?? 'simd';
+  kernelName('ssm_token_logits', kernel);
 
   const optimizer = new Adam(layout.count, recipe);
   const scheduler = new PlateauScheduler({
@@ -451,12 +457,12 @@ export async function trainModel(data, options = {}) {
         clipGradient(grad, recipe.clipNorm);
         optimizer.update(params, grad);
         if (!params.every(Number.isFinite)) {
-          throw new SsmLensError('a parameter became NaN or Infinity after the optimizer step');
+          throw new SsmLensError('a parameter became NaN or Infinity after the optimizer step', { code: 'nonfinite' });
         }
         lossSum += loss;
         batches += 1;
       } catch (error) {
-        if (!(error instanceof SsmLensError)) throw error;
+        if (!isDivergence(error)) throw error;
         diverged = { epoch, batch: batches, message: error.message };
         break;
       }
@@ -476,9 +482,9 @@ export async function trainModel(data, options = {}) {
   const outcome = { model, log, epochs: log.length - 1, stopped, diverged, train: null, test: null };
   try {
     outcome.train = evaluate(exports, layout, lastFinite, data.train, { kernel });
-    outcome.test = evaluate(exports, layout, lastFinite, data.test, { kernel });
+    if (data.test.count > 0) outcome.test = evaluate(exports, layout, lastFinite, data.test, { kernel });
   } catch (error) {
-    if (!(error instanceof SsmLensError)) throw error;
+    if (!isDivergence(error)) throw error;
     // A model whose logits overflow on its own data has no accuracy to report.
     outcome.diverged ??= { epoch: outcome.epochs, batch: null, message: error.message };
   }
