@@ -299,6 +299,85 @@ static void check_misuse(void) {
     CHECK(ssm_compute_bound(&bad, &terms) == SSM_ERR_ARGUMENT, "zero bound input");
 }
 
+/* ---------- training kernels ---------- */
+
+/* Random token batches: the SIMD and plain twins agree, the gradient
+ * matches central differences on a few parameters, and misuse is reported. */
+static void check_training(int trials) {
+    for (int trial = 0; trial < trials; trial++) {
+        const int32_t V = 1 + (int32_t)(uniform() * 6), d = 1 + (int32_t)(uniform() * 5);
+        const int32_t N = 1 + (int32_t)(uniform() * 6), K = 1 + (int32_t)(uniform() * 3);
+        const int32_t count = 1 + (int32_t)(uniform() * 5);
+        const int64_t P = ssm_token_param_count(V, d, N, K);
+        CHECK(P == (int64_t)V * d + 3 * d * N + d + 1 + (int64_t)K * d, "param count %lld", (long long)P);
+
+        double *params = malloc(sizeof(double) * (size_t)P);
+        for (int64_t i = 0; i < P; i++) params[i] = uniform() - 0.5;
+        for (int32_t i = 0; i < d * N; i++) params[V * d + i] = -3 * uniform(); /* A <= 0 */
+        int32_t offsets[6] = {0};
+        for (int32_t i = 0; i < count; i++) offsets[i + 1] = offsets[i] + 1 + (int32_t)(uniform() * 30);
+        int32_t *tokens = malloc(sizeof(int32_t) * (size_t)offsets[count]);
+        for (int32_t t = 0; t < offsets[count]; t++) tokens[t] = (int32_t)(uniform() * V);
+        double dlogits[15], logits[15], logits_plain[15];
+        for (int32_t i = 0; i < count * K; i++) dlogits[i] = uniform() - 0.5;
+        double *grad = malloc(sizeof(double) * (size_t)P), *grad_plain = malloc(sizeof(double) * (size_t)P);
+        ssm_fault fault;
+
+        CHECK(ssm_token_logits(params, V, d, N, K, tokens, offsets, count, logits, &fault) == SSM_OK, "logits");
+        CHECK(ssm_token_logits_plain(params, V, d, N, K, tokens, offsets, count, logits_plain, &fault) == SSM_OK, "logits plain");
+        CHECK(ssm_token_backward(params, V, d, N, K, tokens, offsets, count, dlogits, grad, &fault) == SSM_OK, "backward");
+        CHECK(ssm_token_backward_plain(params, V, d, N, K, tokens, offsets, count, dlogits, grad_plain, &fault) == SSM_OK, "backward plain");
+        double worst = 0;
+        for (int32_t i = 0; i < count * K; i++) worst = fmax(worst, fabs(logits[i] - logits_plain[i]) / fmax(1e-6, fabs(logits_plain[i])));
+        for (int64_t i = 0; i < P; i++) worst = fmax(worst, fabs(grad[i] - grad_plain[i]) / fmax(1e-6, fabs(grad_plain[i])));
+        CHECK(worst < 1e-9, "trial %d: twins differ by %g", trial, worst);
+
+        for (int probe = 0; probe < 3; probe++) {
+            const int64_t i = (int64_t)(uniform() * (double)P);
+            const double saved = params[i], h = 1e-5;
+            double up = 0, down = 0;
+            params[i] = saved + h;
+            ssm_token_logits(params, V, d, N, K, tokens, offsets, count, logits, &fault);
+            for (int32_t k = 0; k < count * K; k++) up += dlogits[k] * logits[k];
+            params[i] = saved - h;
+            ssm_token_logits(params, V, d, N, K, tokens, offsets, count, logits, &fault);
+            for (int32_t k = 0; k < count * K; k++) down += dlogits[k] * logits[k];
+            params[i] = saved;
+            const double numeric = (up - down) / (2 * h);
+            CHECK(fabs(numeric - grad[i]) <= 1e-6 * fmax(1, fabs(numeric)), "trial %d parameter %lld: %g vs %g",
+                  trial, (long long)i, grad[i], numeric);
+        }
+
+        tokens[0] = V;
+        CHECK(ssm_token_logits(params, V, d, N, K, tokens, offsets, count, logits, &fault) == SSM_ERR_ARGUMENT, "token V");
+        CHECK(fault.what == SSM_AT_INPUT && fault.step == 0 && fault.index == V, "token V fault");
+        tokens[0] = 0;
+        params[P - 1] = NAN;
+        CHECK(ssm_token_backward(params, V, d, N, K, tokens, offsets, count, dlogits, grad, &fault) == SSM_ERR_NONFINITE, "NaN W");
+        CHECK(fault.what == SSM_AT_PARAMETER && fault.index == 5 && fault.step == P - 1, "NaN W fault");
+        free(params), free(tokens), free(grad), free(grad_plain);
+    }
+
+    /* Misuse of sizes and offsets. */
+    double params[64] = {0}, logits[4];
+    int32_t tokens[4] = {0, 0, 0, 0}, offsets[3] = {0, 2, 2};
+    ssm_fault fault;
+    CHECK(ssm_token_param_count(0, 1, 1, 1) == -1, "V = 0");
+    CHECK(ssm_token_logits(params, 1, 1, 1, 1, tokens, offsets, 2, logits, &fault) == SSM_ERR_ARGUMENT, "empty sequence");
+    CHECK(ssm_token_logits(params, 1, 1, 1, 1, tokens, offsets, 0, logits, &fault) == SSM_ERR_SHAPE, "count 0");
+    CHECK(ssm_token_logits(params, 1, 0, 1, 1, tokens, offsets, 1, logits, &fault) == SSM_ERR_SHAPE, "d 0");
+
+    /* Growth: the logits overflow float64 and are reported. */
+    const int32_t V = 1, d = 1, N = 1, K = 1, T = 2000;
+    double grown[7] = {1, 1, 1, 1, 0, 30, 1}; /* E, A = 1, W_B, W_C, q, p = 30, W */
+    int32_t *ones = calloc(T, sizeof(int32_t)), span[2] = {0, T};
+    CHECK(ssm_token_logits(grown, V, d, N, K, ones, span, 1, logits, &fault) == SSM_ERR_OVERFLOW, "growth overflows");
+    CHECK(fault.what == SSM_AT_LOGITS && fault.step == 0, "growth fault");
+    double grad[7];
+    CHECK(ssm_token_backward(grown, V, d, N, K, ones, span, 1, grown, grad, &fault) == SSM_ERR_OVERFLOW, "growth gradient");
+    free(ones);
+}
+
 int main(int argc, char **argv) {
     const char *fixtures = argc > 1 ? argv[1] : "../shared/fixtures";
     char directory[512];
@@ -308,6 +387,7 @@ int main(int argc, char **argv) {
     check_fixture(directory, "ssm.");
     check_random(300);
     check_misuse();
+    check_training(200);
     printf("native check: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
