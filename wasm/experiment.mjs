@@ -20,8 +20,12 @@ const RECIPE_FIELDS = Object.keys(RECIPE);
 // Task options passed through to the generators.
 const TASK_FIELDS = ['flip', 'spread', 'maxDepth', 'maxArgs', 'pad'];
 
-/** A run whose final training accuracy is at most this counts as failed (chance is 0.5 for majority). */
-export const FAILED_ACCURACY = 0.6;
+/**
+ * A run fails when it diverges or when its final training accuracy is at
+ * most this far above the share of the most frequent training label (what
+ * always predicting that label scores: about 0.5 for majority).
+ */
+export const FAILED_MARGIN = 0.1;
 
 /**
  * Parses a grid written as 'from:to:step' (inclusive), a comma-separated
@@ -148,13 +152,18 @@ export async function runTrainingJob(job, hooks = {}) {
     terms = { error: error.message };
   }
 
+  const counts = new Map();
+  for (const label of data.train.labels) counts.set(label, (counts.get(label) ?? 0) + 1);
+  const chance = Math.max(...counts.values()) / data.train.count;
+
   const finalSA = outcome.log.at(-1).s_A;
   const trainAccuracy = outcome.train?.accuracy ?? null;
   const testAccuracy = outcome.test?.accuracy ?? null;
   return {
     kind: job.kind, task: job.task, T: job.T, seed: job.seed, sA0: job.sA, d: job.d, N: job.N,
     epochs: outcome.epochs, stopped: outcome.stopped, diverged: outcome.diverged,
-    failed: Boolean(outcome.diverged) || trainAccuracy === null || trainAccuracy <= FAILED_ACCURACY,
+    chance,
+    failed: Boolean(outcome.diverged) || trainAccuracy === null || trainAccuracy <= chance + FAILED_MARGIN,
     outcome: stabilityOutcome(job.sA, finalSA, outcome.diverged),
     trainAccuracy, testAccuracy,
     gap: trainAccuracy === null || testAccuracy === null ? null : trainAccuracy - testAccuracy,

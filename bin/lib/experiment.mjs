@@ -205,12 +205,20 @@ async function writeStability(summary, values) {
     }
     return;
   }
-  const lines = ['stability experiment: where training took s_A from each initial value (failed: diverged, or training accuracy ≤ 0.6)',
-    `${'s_A0'.padStart(7)} ${'final s_A'.padStart(17)} ${'train'.padStart(7)} ${'test'.padStart(7)} ${'failed'.padStart(7)}  outcome`];
+  const epochs = Math.max(...summary.map((row) => row.curves[0].sA.length - 1));
+  const marks = [...new Set([0, 1, 2, 3, 4].map((i) => Math.round((i * epochs) / 4)))];
+  const trajectoryLabel = `s_A at epochs ${marks.join('/')}`;
+  const lines = ['stability experiment: where training took s_A from each initial value (failed: diverged, or training accuracy at most 0.1 above always predicting the most frequent label)',
+    `${'s_A0'.padStart(7)} ${'final s_A'.padStart(17)} ${'train'.padStart(7)} ${'test'.padStart(7)} ${'failed'.padStart(7)}  ${trajectoryLabel.padEnd(36)} outcome`];
   for (const row of summary) {
     const outcomes = Object.entries(row.outcomes).map(([name, count]) => (row.runs > 1 ? `${name} (${count})` : name)).join(', ');
     const accuracy = (stat) => (stat.mean === null ? '—' : stat.mean.toFixed(3));
-    lines.push(`${String(row.sA0).padStart(7)} ${plusMinus(row.finalSA, 4).padStart(17)} ${accuracy(row.trainAccuracy).padStart(7)} ${accuracy(row.testAccuracy).padStart(7)} ${`${row.failed}/${row.runs}`.padStart(7)}  ${outcomes}`);
+    // The mean over seeds of s_A at five epochs, for runs that reached them.
+    const trajectory = marks.map((epoch) => {
+      const values = row.curves.map((curve) => curve.sA[epoch]).filter((v) => v !== undefined);
+      return values.length ? (values.reduce((a, b) => a + b, 0) / values.length).toFixed(3) : '—';
+    }).join(' ');
+    lines.push(`${String(row.sA0).padStart(7)} ${plusMinus(row.finalSA, 4).padStart(17)} ${accuracy(row.trainAccuracy).padStart(7)} ${accuracy(row.testAccuracy).padStart(7)} ${`${row.failed}/${row.runs}`.padStart(7)}  ${trajectory.padEnd(36)} ${outcomes}`);
   }
   await write(`${lines.join('\n')}\n`);
 }
