@@ -75,7 +75,9 @@ test('installed binary runs', { skip }, () => {
 
 test('type declarations check an example', { skip }, () => {
   const example = `
-    import { randomModel, bound, sweep, SsmLensError, type BoundTerms } from 'ssm-lens';
+    import {
+      randomModel, bound, sweep, SsmLensError, lengthExperiment, majorityTask, trainModel, type BoundTerms, type LogRow,
+    } from 'ssm-lens';
     const model = await randomModel({ sA: -0.1, d: 4, N: 4 });
     const y: Float32Array = model.forward([0, 1, 1]).y;
     const alpha: Float32Array = model.attention([0, 1, 1], 'logit', { k: 0 });
@@ -85,6 +87,11 @@ test('type declarations check an example', { skip }, () => {
     const pooled = model.attentionPooled([0, 1, 1], 0, { size: 2, mode: 'mean' }).values;
     try { model.forward([]); } catch (error) { if (error instanceof SsmLensError) console.log(error.code, error.step); }
     console.log(y.length, alpha.length, s2, points, pooled.length);
+    const data = majorityTask({ T: 10, train: 20, test: 10 });
+    const trained = await trainModel(data, { epochs: 1, onEpoch: (row: LogRow) => row.s_A });
+    const experiment = await lengthExperiment({ T: '10', seeds: 1, epochs: 1, train: 20, test: 10 });
+    const gap: number | null = experiment.summary.rows[0].gap.mean;
+    console.log(trained.log.length, gap);
   `;
   writeFileSync(join(project, 'example.ts'), example);
   const tsc = spawnSync(join(BIN, 'tsc'), ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', 'example.ts'], { cwd: project, encoding: 'utf8' });
@@ -103,8 +110,11 @@ test('package sizes stay small', { skip }, (t) => {
   execFileSync(join(BIN, 'esbuild'), ['ssm-lens', '--bundle', '--minify', '--format=esm', '--platform=browser', `--outfile=${bundle}`, '--log-level=error'], { cwd: project });
   const javascript = statSync(bundle).size;
   t.diagnostic(`ssm_lens.wasm ${wasm} bytes, JavaScript ${javascript} bytes minified`);
+  // The training kernels, the optimizer, the task generators and the
+  // experiments take the module from 59 KB to 73 KB and the bundle from
+  // 35 KB to 58 KB.
   assert.ok(wasm <= 80 * 1024, `wasm is ${wasm} bytes`);
-  assert.ok(javascript <= 40 * 1024, `minified JavaScript is ${javascript} bytes`);
+  assert.ok(javascript <= 64 * 1024, `minified JavaScript is ${javascript} bytes`);
 });
 
 test('bundled page runs in Chromium', { skip: skip || (!existsSync(CHROMIUM) && `${CHROMIUM} not found`) }, async () => {

@@ -277,3 +277,170 @@ export function table1(model: Model, options?: BoundOptions): Table1;
 
 /** Loads ssm_lens.wasm once; url defaults to the file beside the module. */
 export function loadWasm(url?: URL | string): Promise<WebAssembly.Instance>;
+
+// ---------- training and the paper's experiments ----------
+
+/** Sequences of token ids, concatenated: sequence i is tokens[offsets[i]..offsets[i+1]). */
+export interface Split {
+  tokens: Int32Array;
+  offsets: Int32Array;
+  labels: Int32Array;
+  count: number;
+}
+export interface TaskData {
+  task: 'majority' | 'listops';
+  vocab: string[];
+  classes: number;
+  T: number;
+  train: Split;
+  test: Split;
+}
+export function majorityTask(options: { T: number; train?: number; test?: number; seed?: number; flip?: number }): TaskData;
+export function listopsTask(options: {
+  T: number; spread?: number; train?: number; test?: number; seed?: number;
+  maxDepth?: number; maxArgs?: number; pad?: boolean;
+}): TaskData;
+export function taskData(name: 'majority' | 'listops', options: { T: number; [option: string]: unknown }): TaskData;
+export function listopsValue(tokens: ArrayLike<number>): number;
+export function formatTokens(task: TaskData | 'majority' | 'listops', tokens: ArrayLike<number>): string;
+
+export interface Recipe {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  clipNorm: number;
+  betas: [number, number];
+  eps: number;
+  minStd: number;
+  penaltyFactor: number;
+  plateauFactor: number;
+  plateauPatience: number;
+  plateauThreshold: number;
+}
+export const RECIPE: Readonly<Recipe>;
+
+/** One row of the per-epoch log; epoch 0 is the initial model (loss null). */
+export interface LogRow {
+  epoch: number;
+  s_A: number; L_p: number; B_q: number; B_B: number; M_B: number;
+  B_C: number; M_C: number; B_A: number; B_u: number;
+  loss: number | null;
+  lr: number;
+}
+export const LOG_COLUMNS: readonly string[];
+
+export interface Divergence { epoch: number; batch: number | null; message: string }
+
+export interface TrainOptions extends Partial<Recipe> {
+  model?: Model;
+  d?: number;
+  N?: number;
+  sA?: number;
+  seed?: number;
+  kernel?: Kernel;
+  onEpoch?: (row: LogRow) => void;
+  signal?: AbortSignal;
+}
+export interface TrainOutcome {
+  model: Model;
+  log: LogRow[];
+  epochs: number;
+  stopped: boolean;
+  diverged: Divergence | null;
+  train: { accuracy: number; loss: number } | null;
+  test: { accuracy: number; loss: number } | null;
+  seconds: number;
+}
+export function trainModel(data: Pick<TaskData, 'train' | 'test' | 'classes'> & { vocab?: string[] | number }, options?: TrainOptions): Promise<TrainOutcome>;
+
+export interface ParameterLayout {
+  vocab: number; d: number; N: number; K: number;
+  offsets: Record<'embedding' | 'A' | 'W_B' | 'W_C' | 'q' | 'p' | 'W', number>;
+  lengths: Record<'embedding' | 'A' | 'W_B' | 'W_C' | 'q' | 'p' | 'W', number>;
+  count: number;
+}
+export function parameterLayout(sizes: { vocab: number; d: number; N: number; K: number }): ParameterLayout;
+export function packParameters(model: Model): { layout: ParameterLayout; params: Float64Array };
+export function unpackParameters(layout: ParameterLayout, params: Float64Array, options?: { source?: string }): Promise<Model>;
+export function tokenLogits(exports: WebAssembly.Exports, layout: ParameterLayout, params: Float64Array, split: Split, options?: { kernel?: Kernel }): Float64Array;
+export function tokenGradient(exports: WebAssembly.Exports, layout: ParameterLayout, params: Float64Array, split: Split, dlogits: Float64Array, options?: { kernel?: Kernel }): Float64Array;
+export function batchLoss(logits: Float64Array, labels: ArrayLike<number>, K: number, options?: { minStd?: number; penaltyFactor?: number }): { loss: number; dlogits: Float64Array; correct: number };
+export function evaluate(exports: WebAssembly.Exports, layout: ParameterLayout, params: Float64Array, split: Split, options?: { kernel?: Kernel }): { accuracy: number; loss: number };
+export function logNorms(layout: ParameterLayout, params: Float64Array): Omit<LogRow, 'epoch' | 'loss' | 'lr'>;
+
+export interface ExperimentOptions extends Partial<Recipe> {
+  task?: 'majority' | 'listops';
+  T?: string | number | number[];
+  sA?: string | number | number[];
+  seeds?: string | number;
+  d?: number;
+  N?: number;
+  train?: number;
+  test?: number;
+  flip?: number;
+  spread?: number;
+  maxDepth?: number;
+  maxArgs?: number;
+  pad?: boolean;
+  keepModel?: boolean;
+}
+export interface TrainingJob {
+  kind: 'length' | 'stability';
+  task: 'majority' | 'listops';
+  T: number; sA: number; seed: number; d: number; N: number; train: number; test: number;
+  taskOptions: Record<string, unknown>;
+  recipe: Partial<Recipe>;
+  keepModel: boolean;
+}
+export interface RunBound {
+  norms?: 'spectral' | 'frobenius';
+  T?: number; m?: number; s_A?: number; B_u?: number; rho_A?: number | null;
+  log10_S2?: number; C_F?: number | null; log10_C_F?: number; gap_bound?: number | null; vacuous?: boolean;
+  error?: string;
+}
+export interface RunResult {
+  kind: 'length' | 'stability';
+  task: 'majority' | 'listops';
+  T: number; seed: number; sA0: number; d: number; N: number;
+  epochs: number; stopped: boolean; diverged: Divergence | null;
+  chance: number;
+  failed: boolean;
+  outcome: string;
+  trainAccuracy: number | null; testAccuracy: number | null; gap: number | null;
+  trainLoss: number | null; testLoss: number | null;
+  finalSA: number;
+  log: LogRow[];
+  bound: RunBound;
+  seconds: number;
+  stateDict?: StateDict;
+}
+export interface Statistic { mean: number | null; std: number | null; n: number }
+export interface LengthRow {
+  T: number; runs: number; diverged: number;
+  trainAccuracy: Statistic; testAccuracy: Statistic; gap: Statistic; finalSA: Statistic;
+  log10_C_F: Statistic; gap_bound: Statistic; vacuous: number;
+}
+export interface LengthSummary { rows: LengthRow[]; flatness: { meanGap: number | null; maxDeviation: number | null } }
+export interface StabilityRow {
+  sA0: number; runs: number; finalSA: Statistic; trainAccuracy: Statistic; testAccuracy: Statistic;
+  failed: number; outcomes: Record<string, number>;
+  curves: { seed: number; sA: number[]; loss: (number | null)[] }[];
+}
+export interface Runner {
+  runJob?: (job: TrainingJob) => Promise<RunResult>;
+  concurrency?: number;
+  onProgress?: (progress: { done: number; total: number; job: TrainingJob; result: RunResult }) => void;
+  signal?: AbortSignal;
+}
+export const EXPERIMENT_DEFAULTS: Readonly<{ task: 'majority'; d: number; N: number; train: number; test: number }>;
+export const FAILED_MARGIN: number;
+export function parseGrid(name: string, text: string | number | number[]): number[];
+export function parseSeeds(seeds: string | number): number[];
+export function experimentJobs(kind: 'length' | 'stability', options?: ExperimentOptions): TrainingJob[];
+export function runTrainingJob(job: TrainingJob, hooks?: { onEpoch?: (row: LogRow) => void; signal?: AbortSignal }): Promise<RunResult>;
+export function runJobs(jobs: TrainingJob[], runner?: Runner): Promise<RunResult[]>;
+export function summarizeLength(runs: RunResult[]): LengthSummary;
+export function summarizeStability(runs: RunResult[]): StabilityRow[];
+export function lengthExperiment(options?: ExperimentOptions, runner?: Runner): Promise<{ kind: 'length'; jobs: number; runs: RunResult[]; summary: LengthSummary }>;
+export function stabilityExperiment(options?: ExperimentOptions, runner?: Runner): Promise<{ kind: 'stability'; jobs: number; runs: RunResult[]; summary: StabilityRow[] }>;
