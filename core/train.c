@@ -15,7 +15,7 @@
  *
  * delta, B, C, decay and input depend on the token only, so the fast
  * kernels compute them once per vocabulary entry and sum the adjoints per
- * entry; the step loop is then one multiply-add per state, vectorized.
+ * entry. The step loop is then one vectorized multiply-add per state.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -75,7 +75,7 @@ test('reduced length experiment beats chance and bounds each model', async (t) =
     assert.equal(run.log.length, 7);
     assert.equal(run.bound.T, run.T);
     assert.equal(run.bound.m, 300);
-    // The bound sees the float32 model, the log the float64 parameters.
+    // The bound is computed on the float32 model, the log on the float64 parameters.
     assert.ok(Math.abs(run.bound.s_A - run.finalSA) <= 1e-6, `bound s_A ${run.bound.s_A}, logged ${run.finalSA}`);
     assert.ok(Number.isFinite(run.bound.log10_C_F));
   }

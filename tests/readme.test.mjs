@@ -48,3 +48,20 @@ test('README command-line examples run', { skip: existsSync(FIXTURE) ? false : '
   assert.deepEqual(execFileSync(process.execPath, [CLI, 'run', '--model', 'model.safetensors', '--bits', '01', '--json'], { cwd: directory, encoding: 'utf8' }),
     execFileSync(process.execPath, [CLI, 'run', '--model', 'model.json', '--bits', '01', '--json'], { cwd: directory, encoding: 'utf8' }));
 });
+
+test("README's experiment commands run (reduced)", () => {
+  const block = README.match(/## Reproducing the paper's experiments\n\n```sh\n([\s\S]*?)```/);
+  assert.ok(block, 'an experiment block');
+  const lines = block[1].trim().split('\n');
+  assert.deepEqual(lines.map((line) => line.split(/\s+/).slice(0, 4).join(' ')), [
+    'node bin/ssm-lens.mjs experiment length', 'node bin/ssm-lens.mjs experiment stability',
+  ]);
+  for (const line of lines) {
+    // The same options with fewer epochs and sequences; the full runs take about 20 s and 2 s.
+    const args = line.split(/\s+/).slice(2);
+    const result = spawnSync(process.execPath, [CLI, ...args, '--seeds', '1', '--epochs', '1', '--train', '40', '--test', '20', '--quiet', '--csv'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, `${line}\n${result.stderr}`);
+    const rows = result.stdout.trim().split('\n').length - 1;
+    assert.equal(rows, args.includes('length') ? 16 : 11, line);
+  }
+});

@@ -18,7 +18,7 @@ import { referenceForward, seededRandom } from './reference.mjs';
 const FIXTURES = new URL('../../shared/fixtures/', import.meta.url);
 const skipFixtures = existsSync(FIXTURES) ? false : `fixtures not found at ${FIXTURES.pathname}`;
 
-/** A split from token lists, with all-zero labels. */
+/** Builds a split from token lists, with all-zero labels. */
 function splitOf(sequences, labels = sequences.map(() => 0)) {
   const offsets = new Int32Array(sequences.length + 1);
   sequences.forEach((sequence, i) => { offsets[i + 1] = offsets[i] + sequence.length; });

@@ -1,4 +1,5 @@
-// The paper's two experiments, run as many independent training jobs:
+// The two experiments of Honarpisheh et al. (NeurIPS 2025), run as many
+// independent training jobs:
 //   length:    train at each T (s_A starts at 0) and compare the train–test
 //              accuracy gap across T with the bound of each trained model;
 //   stability: train at one T from several initial s_A and follow s_A per
@@ -185,10 +186,11 @@ function meanAndStd(values) {
 }
 
 /**
- * Per-T rows of the length experiment: mean and sample standard deviation
- * over seeds of the train and test accuracy, the gap and the final s_A, the
- * mean log10 C_F and gap bound, and the diverged runs; plus `flatness`:
- * the mean gap over all T and the largest distance of a T's mean gap from it.
+ * Summarizes the length experiment per T. Each row has the mean and sample
+ * standard deviation over seeds of the train and test accuracy, the gap and
+ * the final s_A, the mean log10 C_F and gap bound, and the diverged runs.
+ * `flatness` is the mean gap over all T and the largest distance of a T's
+ * mean gap from it.
  */
 export function summarizeLength(runs) {
   const lengths = [...new Set(runs.map((run) => run.T))].sort((a, b) => a - b);

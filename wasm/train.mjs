@@ -1,7 +1,8 @@
 // Training of token models (embedding → selective SSM block → readout of the
-// last step) in float64, with the authors' recipe: binary or multi-class
+// last step) in float64. The recipe is that of the public code of
+// Honarpisheh et al. (NeurIPS 2025). It uses binary or multi-class
 // cross-entropy plus a penalty on a collapsed output spread, Adam with
-// weight decay, gradient clipping, learning-rate reduction on plateau,
+// weight decay, gradient clipping, learning-rate reduction on plateau and
 // seeded mini-batches. Logits and gradients come from core/train.c.
 import { FAULT_BYTES, throwStatus, withArena } from './core.mjs';
 import { SsmLensError, checkNumber, describe } from './errors.mjs';
@@ -200,7 +201,7 @@ function throwTrainingStatus(status, fault, layout) {
 }
 
 /**
- * The authors' loss of one batch: mean binary cross-entropy with logits
+ * Computes the authors' loss of one batch: mean binary cross-entropy with logits
  * (K = 1) or mean cross-entropy (K > 1), plus factor · max(0, minStd − s)
  * where s is the sample standard deviation of sigmoid(logits) over all of
  * the batch's logits. Returns { loss, dlogits, correct }.

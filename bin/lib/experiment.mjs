@@ -1,5 +1,6 @@
-// `ssm-lens experiment length|stability`: the paper's experiments, with
-// training jobs spread over worker threads.
+// `ssm-lens experiment length|stability`: the length and stability
+// experiments of Honarpisheh et al. (NeurIPS 2025), with training jobs
+// spread over worker threads.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -83,7 +84,7 @@ function experimentOptions(values) {
   return options;
 }
 
-/** A pool of worker threads that run training jobs; close() ends them. */
+/** Creates a pool of worker threads that run training jobs. close() ends them. */
 function workerRunner(size) {
   const url = new URL('./experiment-worker.mjs', import.meta.url);
   const idle = [];
