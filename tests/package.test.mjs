@@ -71,6 +71,11 @@ test('installed binary runs', { skip }, () => {
   const help = spawnSync(binary, ['sweep', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Examples:/);
+
+  // The experiment command runs its jobs in worker threads from the installed files.
+  const experiment = spawnSync(binary, ['experiment', 'length', '--T', '10,20', '--seeds', '1', '--epochs', '1', '--train', '20', '--test', '10', '--jobs', '2', '--quiet', '--csv'], { encoding: 'utf8' });
+  assert.equal(experiment.status, 0, experiment.stderr);
+  assert.equal(experiment.stdout.trim().split('\n').length, 3);
 });
 
 test('type declarations check an example', { skip }, () => {
