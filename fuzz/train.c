@@ -1,0 +1,104 @@
+/*
+ * train.c: libFuzzer harness for the training kernels (ssm_token_logits,
+ * ssm_token_backward and their plain twins). The input's first bytes choose
+ * the sizes, the sequence lengths (zero allowed, which must be rejected) and
+ * the tokens (out-of-range ones allowed); the rest are raw float32 bits
+ * widened to the float64 parameters, so NaN, Infinity, subnormals and huge
+ * values all occur. A kernel may reject its input, but success must return
+ * only finite numbers, and the twins must agree on the status except at the
+ * edge of overflow, and on the values where both succeed.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssm_lens.h"
+
+/* Stops on a broken contract, saying which line found it. */
+#define FAIL() (fprintf(stderr, "contract broken at %s:%d\n", __FILE__, __LINE__), abort())
+
+typedef struct reader {
+    const uint8_t *data;
+    size_t size, at;
+} reader;
+
+static uint8_t next_byte(reader *r) {
+    return r->at < r->size ? r->data[r->at++] : 0;
+}
+
+static double next_value(reader *r) {
+    uint32_t bits = 0;
+    for (int i = 0; i < 4; i++) bits = bits << 8 | next_byte(r);
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return (double)value;
+}
+
+static void require_finite(const double *values, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        if (!isfinite(values[i])) FAIL(); /* success must never return NaN or Infinity */
+    }
+}
+
+/* Twins sum the same terms in another order, so values agree to rounding
+ * relative to the larger of the two (the terms may cancel). */
+static void require_close(const double *a, const double *b, size_t count, double scale) {
+    for (size_t i = 0; i < count; i++) {
+        if (fabs(a[i] - b[i]) > 1e-9 * fmax(scale, fmax(fabs(a[i]), fabs(b[i])))) FAIL();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    reader r = {data, size, 0};
+    const int32_t V = 1 + next_byte(&r) % 5, d = 1 + next_byte(&r) % 5;
+    const int32_t N = 1 + next_byte(&r) % 5, K = 1 + next_byte(&r) % 3;
+    const int32_t count = 1 + next_byte(&r) % 4;
+
+    int32_t offsets[5] = {0};
+    for (int32_t i = 0; i < count; i++) offsets[i + 1] = offsets[i] + next_byte(&r) % 24;
+    const int32_t total = offsets[count];
+    int32_t *tokens = malloc(sizeof(int32_t) * (size_t)(total + 1));
+    for (int32_t t = 0; t < total; t++) tokens[t] = (int32_t)(next_byte(&r) % (V + 1));
+
+    const int64_t P = ssm_token_param_count(V, d, N, K);
+    if (P <= 0) FAIL();
+    double *params = malloc(sizeof(double) * (size_t)P);
+    for (int64_t i = 0; i < P; i++) params[i] = next_value(&r);
+    double dlogits[12];
+    for (int32_t i = 0; i < count * K; i++) dlogits[i] = next_value(&r);
+
+    double logits[12], logits_plain[12];
+    double *grad = malloc(sizeof(double) * (size_t)P), *grad_plain = malloc(sizeof(double) * (size_t)P);
+    ssm_fault fault;
+    const ssm_status forward = ssm_token_logits(params, V, d, N, K, tokens, offsets, count, logits, &fault);
+    const ssm_status forward_plain = ssm_token_logits_plain(params, V, d, N, K, tokens, offsets, count, logits_plain, &fault);
+    const ssm_status backward = ssm_token_backward(params, V, d, N, K, tokens, offsets, count, dlogits, grad, &fault);
+    const ssm_status backward_plain = ssm_token_backward_plain(params, V, d, N, K, tokens, offsets, count, dlogits, grad_plain, &fault);
+
+    if (forward == SSM_OK) require_finite(logits, (size_t)(count * K));
+    if (forward_plain == SSM_OK) require_finite(logits_plain, (size_t)(count * K));
+    if (backward == SSM_OK) require_finite(grad, (size_t)P);
+    if (backward_plain == SSM_OK) require_finite(grad_plain, (size_t)P);
+
+    /* Statuses agree, except that overflow may be met by one twin only at its edge. */
+    const int edge = forward == SSM_ERR_OVERFLOW || forward_plain == SSM_ERR_OVERFLOW ||
+                     backward == SSM_ERR_OVERFLOW || backward_plain == SSM_ERR_OVERFLOW;
+    if (!edge && (forward != forward_plain || backward != backward_plain || forward != backward)) FAIL();
+
+    /* Values agree where both succeed and stay well inside the float64 range. */
+    double largest = 0;
+    for (int64_t i = 0; i < P; i++) largest = fmax(largest, fabs(params[i]));
+    if (forward == SSM_OK && forward_plain == SSM_OK && largest < 4) {
+        double scale = 0;
+        for (int32_t i = 0; i < count * K; i++) scale = fmax(scale, fabs(logits_plain[i]));
+        require_close(logits, logits_plain, (size_t)(count * K), 1e-12 * scale);
+    }
+
+    free(tokens);
+    free(params);
+    free(grad);
+    free(grad_plain);
+    return 0;
+}
