@@ -2,7 +2,9 @@
 // jobs, summaries, reduced runs, worker threads and saved models.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -33,6 +35,7 @@ test('grids parse ranges, lists and numbers', () => {
   assert.deepEqual(parseSeeds(3), [0, 1, 2]);
   assert.deepEqual(parseSeeds('3'), [0, 1, 2]);
   assert.deepEqual(parseSeeds('4,9'), [4, 9]);
+  assert.deepEqual(parseSeeds('3.0'), [0, 1, 2]);
   assert.throws(() => parseGrid('T', 'abc'), /T: 'abc' in 'abc' is not a number/);
   assert.throws(() => parseGrid('T', '1:2'), /T must be 'from:to:step' with three numbers/);
   assert.throws(() => parseGrid('T', '5:1:1'), /'to' must not be below 'from'/);
@@ -52,6 +55,10 @@ test('jobs cover every length, start and seed', () => {
   assert.throws(() => experimentJobs('length', { sA: '0,0.1' }), /starts every run at one s_A/);
   assert.throws(() => experimentJobs('width', {}), /experiment must be 'length' or 'stability'/);
   assert.throws(() => experimentJobs('length', { T: '0,10' }), SsmLensError);
+  assert.throws(() => experimentJobs('length', { seeds: '0,0' }), /seeds lists 0 twice/);
+  assert.throws(() => experimentJobs('length', { T: '1:10000:1', seeds: 20 }), /would run 200000 jobs/);
+  assert.throws(() => experimentJobs('length', { task: 'listops', flip: 0.1 }), /flip applies to the majority task only, not to listops/);
+  assert.throws(() => experimentJobs('length', { task: 'imdb' }), /task must be 'majority' or 'listops'/);
 });
 
 test('length summary: means, sample deviations and flatness', () => {
@@ -60,7 +67,7 @@ test('length summary: means, sample deviations and flatness', () => {
   assert.equal(rows.length, 2);
   assert.ok(Math.abs(rows[0].trainAccuracy.mean - 0.85) < 1e-12);
   assert.ok(Math.abs(rows[0].trainAccuracy.std - Math.sqrt(0.005)) < 1e-12);
-  assert.equal(rows[1].trainAccuracy.std, 0);
+  assert.equal(rows[1].trainAccuracy.std, null);
   assert.ok(Math.abs(flatness.meanGap - (0.05 + 0.3) / 2) < 1e-12);
   assert.ok(Math.abs(flatness.maxDeviation - 0.125) < 1e-12);
 });
@@ -154,6 +161,20 @@ test('CLI experiment rejects bad options', () => {
   const jobs = cli(['experiment', 'length', '--T', '10', '--jobs', '0']);
   assert.equal(jobs.status, 2);
   assert.match(jobs.stderr, /--jobs must be an integer in 1\.\.256, got '0'/);
+  const unknown = cli(['experiment', 'length', '--T', '10', '--model', 'x.json']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /--model does not apply to experiment/);
+  // A bad output path is reported before any training.
+  const file = join(tmpdir(), `ssm-lens-not-a-directory-${process.pid}`);
+  writeFileSync(file, '');
+  try {
+    const save = cli(['experiment', 'length', '--T', '10', '--seeds', '1', '--save', file]);
+    assert.equal(save.status, 2);
+    assert.match(save.stderr, /--save: cannot create/);
+    assert.doesNotMatch(save.stderr, /\[1\/1\]/);
+  } finally {
+    rmSync(file);
+  }
   const both = cli(['experiment', 'length', '--json', '--csv']);
   assert.equal(both.status, 2);
   const help = cli(['experiment', '--help']);

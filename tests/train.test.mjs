@@ -10,8 +10,8 @@ import {
   randomModel,
 } from '../wasm/index.mjs';
 import {
-  Adam, PlateauScheduler, batchLoss, clipGradient, packParameters, tokenGradient, tokenLogits,
-  trainModel,
+  Adam, PlateauScheduler, batchLoss, clipGradient, logNorms, packParameters, parameterLayout,
+  tokenGradient, tokenLogits, trainModel,
 } from '../wasm/train.mjs';
 import { referenceForward, seededRandom } from './reference.mjs';
 
@@ -296,4 +296,50 @@ test('invalid training inputs are rejected by name', async () => {
   const { layout, params } = packParameters(model);
   params[layout.offsets.W_C + 2] = Number.NaN;
   assert.throws(() => tokenLogits(model.exports, layout, params, splitOf([[0, 1]])), /parameter W_C contains NaN or Infinity at flat index 2/);
+});
+
+test('clipping survives huge gradients', () => {
+  const grad = Float64Array.of(1e200, 1e200);
+  const norm = clipGradient(grad, 5);
+  assert.ok(Math.abs(norm / (Math.SQRT2 * 1e200) - 1) < 1e-15);
+  assert.ok(Math.abs(Math.hypot(grad[0], grad[1]) - 5) < 1e-12);
+  assert.equal(grad[0], grad[1]);
+  assert.throws(() => clipGradient(Float64Array.of(Infinity, 1), 5), /gradient norm exceeds the float64 range/);
+});
+
+test('plateau schedule skips reductions below eps', () => {
+  const scheduler = new PlateauScheduler({ factor: 0.9, patience: 0, threshold: 0.01 });
+  assert.equal(scheduler.step(1, 1e-8), 1e-8);
+  assert.equal(scheduler.step(1, 1e-8), 1e-8);
+  assert.equal(scheduler.step(1, 1), 0.9);
+});
+
+test('log norms of wide models', () => {
+  const layout = parameterLayout({ vocab: 2, d: 512, N: 300, K: 1 });
+  const params = new Float64Array(layout.count);
+  params[layout.offsets.A + 7] = -3;
+  params[layout.offsets.A + 9] = 0.25;
+  const norms = logNorms(layout, params);
+  assert.equal(norms.s_A, 0.25);
+  assert.equal(norms.B_A, 3);
+});
+
+test('kernel calls check their arguments', async () => {
+  const model = await randomModel({ vocab: 2 });
+  const { layout, params } = packParameters(model);
+  const split = splitOf([[0, 1]]);
+  const call = (p = params, s = split, l = layout) => tokenLogits(model.exports, l, p, s);
+  assert.throws(() => call(params.subarray(1)), /params must be a Float64Array of \d+ values/);
+  assert.throws(() => call(params, split, { ...layout, K: 3 }), /layout must come from parameterLayout/);
+  assert.throws(() => call(params, { ...split, offsets: Int32Array.of(0, 3) }), /split\.offsets must have count \+ 1 = 2 entries from 0 to tokens\.length = 2/);
+  assert.throws(() => call(params, { ...split, tokens: Int32Array.of(0, 2) }), /split\.tokens must be in 0\.\.1/);
+  assert.throws(() => tokenGradient(model.exports, layout, params, split, Float64Array.of(Number.NaN)), /dlogits contains NaN or Infinity at index 0/);
+  assert.throws(() => tokenGradient(model.exports, layout, params, split, [1]), /dlogits must be a Float64Array of count × K = 1 values/);
+  assert.throws(() => batchLoss(Float64Array.of(1, 2, 3), Int32Array.of(5, 0, 1), 1), /labels must be integers in 0\.\.1, got 5 at 0/);
+  assert.throws(() => batchLoss(Float64Array.of(1, 2), [0], 3), /logits must have labels\.length × K = 3 values/);
+  assert.throws(() => batchLoss(Float64Array.of(Number.NaN), [0], 1), /logits contains NaN/);
+  const data = majorityTask({ T: 5, train: 10, test: 5 });
+  await assert.rejects(trainModel(data, { batch: 3 }), /trainModel: unknown option 'batch'; expected one of epochs, batchSize/);
+  await assert.rejects(trainModel(data, { onEpoch: 3 }), /onEpoch must be a function/);
+  await assert.rejects(trainModel(data, { signal: {} }), /signal must be an AbortSignal/);
 });

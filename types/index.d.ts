@@ -444,3 +444,15 @@ export function summarizeLength(runs: RunResult[]): LengthSummary;
 export function summarizeStability(runs: RunResult[]): StabilityRow[];
 export function lengthExperiment(options?: ExperimentOptions, runner?: Runner): Promise<{ kind: 'length'; jobs: number; runs: RunResult[]; summary: LengthSummary }>;
 export function stabilityExperiment(options?: ExperimentOptions, runner?: Runner): Promise<{ kind: 'stability'; jobs: number; runs: RunResult[]; summary: StabilityRow[] }>;
+/** Adam with L2 weight decay added to the gradient, as torch.optim.Adam. */
+export class Adam {
+  constructor(count: number, options: { lr: number; betas: [number, number]; eps: number; weightDecay: number });
+  lr: number;
+  update(params: Float64Array, grad: Float64Array): void;
+}
+/** ReduceLROnPlateau (mode min, relative threshold), as in PyTorch. */
+export class PlateauScheduler {
+  constructor(options: { factor: number; patience: number; threshold: number; eps?: number });
+  step(loss: number, lr: number): number;
+}
+export function clipGradient(grad: Float64Array, maxNorm: number): number;

@@ -9,6 +9,7 @@
 import { bound } from './bound.mjs';
 import { SsmLensError, checkNumber, describe } from './errors.mjs';
 import { taskData } from './tasks.mjs';
+import { deriveSeed } from './random.mjs';
 import { RECIPE, trainModel } from './train.mjs';
 
 /** Defaults of both experiments: the authors' majority set-up. */
@@ -18,8 +19,11 @@ export const EXPERIMENT_DEFAULTS = Object.freeze({
 
 // The recipe fields a job may override.
 const RECIPE_FIELDS = Object.keys(RECIPE);
-// Task options passed through to the generators.
-const TASK_FIELDS = ['flip', 'spread', 'maxDepth', 'maxArgs', 'pad'];
+// Task options passed through to the generators, by task.
+const TASK_FIELDS = { majority: ['flip'], listops: ['spread', 'maxDepth', 'maxArgs', 'pad'] };
+const ALL_TASK_FIELDS = Object.values(TASK_FIELDS).flat();
+// More jobs than this is almost surely a mistyped grid.
+const MAX_JOBS = 100000;
 
 /**
  * A run fails when it diverges or when its final training accuracy is at
@@ -34,7 +38,7 @@ export const FAILED_MARGIN = 0.1;
  * '-0.1:0.1:0.02' gives 0 and 0.1 exactly.
  */
 export function parseGrid(name, text) {
-  if (typeof text === 'number') return [text];
+  if (typeof text === 'number') return [checkNumber(name, text)];
   if (Array.isArray(text)) return text.map((value) => checkNumber(name, value));
   if (typeof text !== 'string' || text.trim() === '') {
     throw new SsmLensError(`${name} must be 'from:to:step', a comma-separated list or a number, got ${describe(text)}`);
@@ -61,13 +65,23 @@ export function parseGrid(name, text) {
   return text.split(',').map(parseOne);
 }
 
-/** Seeds from a count n (0..n-1) or a list. */
+/** Seeds from a count n (0..n-1), given as one number, or a list of two or more. */
 export function parseSeeds(seeds) {
-  if (typeof seeds === 'number' || (typeof seeds === 'string' && /^\s*\d+\s*$/.test(seeds))) {
-    const count = checkNumber('seeds', Number(seeds), { min: 1, max: 1000, integer: true });
+  const values = parseGrid('seeds', seeds);
+  if (values.length === 1) {
+    const count = checkNumber('seeds', values[0], { min: 1, max: 1000, integer: true });
     return Array.from({ length: count }, (_, i) => i);
   }
-  return parseGrid('seeds', seeds).map((seed) => checkNumber('seeds', seed, { min: 0, max: 2 ** 32 - 1, integer: true }));
+  return values.map((seed) => checkNumber('seeds', seed, { min: 0, max: 2 ** 32 - 1, integer: true }));
+}
+
+/** Throws when a grid repeats a value: the repeated jobs would count twice in the summary. */
+function checkDistinct(name, values) {
+  const seen = new Set();
+  for (const value of values) {
+    if (seen.has(value)) throw new SsmLensError(`${name} lists ${value} twice; give each value once`);
+    seen.add(value);
+  }
 }
 
 /**
@@ -84,6 +98,16 @@ export function experimentJobs(kind, options = {}) {
   const seeds = parseSeeds(settings.seeds ?? (kind === 'length' ? 5 : 1));
   for (const T of lengths) checkNumber('T', T, { min: 1, max: 1e5, integer: true });
   for (const sA of sAs) checkNumber('sA', sA, { min: -100, max: 100 });
+  checkDistinct('T', lengths);
+  checkDistinct('sA', sAs);
+  checkDistinct('seeds', seeds);
+  const count = lengths.length * sAs.length * seeds.length;
+  if (count > MAX_JOBS) {
+    throw new SsmLensError(`the experiment would run ${count} jobs (${lengths.length} T × ${sAs.length} s_A × ${seeds.length} seeds), more than ${MAX_JOBS}; use a coarser grid`);
+  }
+  if (!Object.hasOwn(TASK_FIELDS, settings.task)) {
+    throw new SsmLensError(`task must be 'majority' or 'listops', got ${describe(settings.task)}`);
+  }
   if (kind === 'stability' && lengths.length !== 1) {
     throw new SsmLensError(`the stability experiment runs at one T, got ${lengths.length} values (${lengths.join(', ')})`);
   }
@@ -94,7 +118,14 @@ export function experimentJobs(kind, options = {}) {
   const recipe = {};
   for (const field of RECIPE_FIELDS) if (settings[field] !== undefined) recipe[field] = settings[field];
   const taskOptions = {};
-  for (const field of TASK_FIELDS) if (settings[field] !== undefined) taskOptions[field] = settings[field];
+  for (const field of ALL_TASK_FIELDS) {
+    if (settings[field] === undefined) continue;
+    if (!TASK_FIELDS[settings.task].includes(field)) {
+      const owner = Object.keys(TASK_FIELDS).find((task) => TASK_FIELDS[task].includes(field));
+      throw new SsmLensError(`${field} applies to the ${owner} task only, not to ${settings.task}`);
+    }
+    taskOptions[field] = settings[field];
+  }
 
   const jobs = [];
   for (const T of lengths) {
@@ -128,11 +159,13 @@ function stabilityOutcome(sA0, finalSA, diverged) {
  * hooks: { onEpoch(row), signal }.
  */
 export async function runTrainingJob(job, hooks = {}) {
+  const started = Date.now();
   const data = taskData(job.task, {
     T: job.T, train: job.train, test: job.test, seed: job.seed, ...job.taskOptions,
   });
   const outcome = await trainModel(data, {
-    ...job.recipe, d: job.d, N: job.N, sA: job.sA, seed: job.seed,
+    // The model's initialization draws from its own stream, not the data's.
+    ...job.recipe, d: job.d, N: job.N, sA: job.sA, seed: deriveSeed(job.seed, 1),
     onEpoch: hooks.onEpoch, signal: hooks.signal,
   });
 
@@ -155,7 +188,8 @@ export async function runTrainingJob(job, hooks = {}) {
 
   const counts = new Map();
   for (const label of data.train.labels) counts.set(label, (counts.get(label) ?? 0) + 1);
-  const chance = Math.max(...counts.values()) / data.train.count;
+  let chance = 0;
+  for (const labelCount of counts.values()) chance = Math.max(chance, labelCount / data.train.count);
 
   const finalSA = outcome.log.at(-1).s_A;
   const trainAccuracy = outcome.train?.accuracy ?? null;
@@ -169,7 +203,7 @@ export async function runTrainingJob(job, hooks = {}) {
     trainAccuracy, testAccuracy,
     gap: trainAccuracy === null || testAccuracy === null ? null : trainAccuracy - testAccuracy,
     trainLoss: outcome.train?.loss ?? null, testLoss: outcome.test?.loss ?? null,
-    finalSA, log: outcome.log, bound: terms, seconds: outcome.seconds,
+    finalSA, log: outcome.log, bound: terms, seconds: (Date.now() - started) / 1000,
     stateDict: job.keepModel ? outcome.model.toStateDict() : undefined,
   };
 }
@@ -178,10 +212,10 @@ function meanAndStd(values) {
   const finite = values.filter((v) => v !== null && Number.isFinite(v));
   if (finite.length === 0) return { mean: null, std: null, n: 0 };
   const mean = finite.reduce((a, b) => a + b, 0) / finite.length;
-  // Sample standard deviation; 0 for a single run.
+  // Sample standard deviation, undefined (null) for a single run.
   const std = finite.length > 1
     ? Math.sqrt(finite.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (finite.length - 1))
-    : 0;
+    : null;
   return { mean, std, n: finite.length };
 }
 
@@ -209,7 +243,7 @@ export function summarizeLength(runs) {
   });
   const gaps = rows.map((row) => row.gap.mean).filter((g) => g !== null);
   const meanGap = gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null;
-  const deviation = gaps.length ? Math.max(...gaps.map((g) => Math.abs(g - meanGap))) : null;
+  const deviation = gaps.length ? gaps.reduce((largest, g) => Math.max(largest, Math.abs(g - meanGap)), 0) : null;
   return { rows, flatness: { meanGap, maxDeviation: deviation } };
 }
 

@@ -11,7 +11,7 @@ export {
   envelopes, spacedValues, sweep, table1,
 } from './instrument.mjs';
 export {
-  LOG_COLUMNS, RECIPE, batchLoss, evaluate, logNorms, packParameters, parameterLayout,
+  Adam, LOG_COLUMNS, PlateauScheduler, RECIPE, batchLoss, clipGradient, evaluate, logNorms, packParameters, parameterLayout,
   tokenGradient, tokenLogits, trainModel, unpackParameters,
 } from './train.mjs';
 export {

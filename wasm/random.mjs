@@ -13,6 +13,18 @@ export function mulberry32(seed) {
   };
 }
 
+/**
+ * Returns the seed of an independent stream for `seed`, so that data,
+ * initialization and shuffling drawn for one seed do not share draws
+ * (murmur3's 32-bit finalizer of seed + stream · golden ratio).
+ */
+export function deriveSeed(seed, stream) {
+  let z = (seed + Math.imul(stream, 0x9e3779b9)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
 /** Returns a sampler of standard normal numbers drawn from `random`. */
 export function normalSampler(random) {
   return () => {

@@ -7,7 +7,7 @@
 import { FAULT_BYTES, throwStatus, withArena } from './core.mjs';
 import { SsmLensError, checkNumber, describe } from './errors.mjs';
 import { LIMITS, createModel, randomModel } from './model.mjs';
-import { mulberry32, shuffle } from './random.mjs';
+import { deriveSeed, mulberry32, shuffle } from './random.mjs';
 
 /** The authors' training recipe (their public code); every field can be overridden. */
 export const RECIPE = Object.freeze({
@@ -75,7 +75,7 @@ export function unpackParameters(layout, params, { source = 'trained' } = {}) {
  * Checks a dataset split { tokens: Int32Array, offsets: Int32Array (count+1),
  * labels, count } against a vocabulary and a class count.
  */
-export function checkSplit(name, split, vocab, classes, { allowEmpty = false } = {}) {
+export function checkSplit(name, split, vocab, classes, { allowEmpty = false, labelled = true } = {}) {
   if (split == null || !(split.tokens instanceof Int32Array) || !(split.offsets instanceof Int32Array)) {
     throw new SsmLensError(`${name} must be { tokens: Int32Array, offsets: Int32Array, labels, count }, got ${describe(split)}`);
   }
@@ -94,6 +94,7 @@ export function checkSplit(name, split, vocab, classes, { allowEmpty = false } =
       throw new SsmLensError(`${name}.tokens must be in 0..${vocab - 1} (vocabulary size ${vocab}), got ${tokens[t]} at position ${t}`);
     }
   }
+  if (!labelled) return;
   if (labels == null || labels.length !== count) {
     throw new SsmLensError(`${name}.labels must have count = ${count} entries, got ${describe(labels)}`);
   }
@@ -130,6 +131,21 @@ function kernelName(base, kernel) {
   throw new SsmLensError(`kernel must be 'simd' or 'plain', got ${describe(kernel)}`);
 }
 
+/** Checks a layout, its parameter vector and an unlabelled split before a kernel call. */
+function checkCall(layout, params, split) {
+  const expected = layout && parameterLayout(layout);
+  if (!expected || !Number.isInteger(expected.count) || expected.count !== layout.count) {
+    throw new SsmLensError(`layout must come from parameterLayout or packParameters, got ${describe(layout)}`);
+  }
+  for (const name of ['vocab', 'd', 'N', 'K']) {
+    checkNumber(`layout.${name}`, layout[name], { min: 1, max: name === 'vocab' ? LIMITS.vocab : 4096, integer: true });
+  }
+  if (!(params instanceof Float64Array) || params.length !== layout.count) {
+    throw new SsmLensError(`params must be a Float64Array of ${layout.count} values (the packed layout), got ${describe(params)}`);
+  }
+  checkSplit('split', split, layout.vocab, 0, { labelled: false });
+}
+
 function checkBatchMemory(layout, split) {
   let longest = 0;
   for (let i = 0; i < split.count; i++) longest = Math.max(longest, split.offsets[i + 1] - split.offsets[i]);
@@ -147,6 +163,7 @@ function checkBatchMemory(layout, split) {
  */
 export function tokenLogits(exports, layout, params, split, { kernel = 'simd' } = {}) {
   const run = exports[kernelName('ssm_token_logits', kernel)];
+  checkCall(layout, params, split);
   checkBatchMemory(layout, split);
   return withArena(exports, (arena) => {
     const paramsPointer = arena.float64(params);
@@ -168,9 +185,12 @@ export function tokenLogits(exports, layout, params, split, { kernel = 'simd' } 
  */
 export function tokenGradient(exports, layout, params, split, dlogits, { kernel = 'simd' } = {}) {
   const run = exports[kernelName('ssm_token_backward', kernel)];
-  if (dlogits.length !== split.count * layout.K) {
-    throw new SsmLensError(`dlogits must have count × K = ${split.count * layout.K} values, got ${dlogits.length}`);
+  checkCall(layout, params, split);
+  if (!(dlogits instanceof Float64Array) || dlogits.length !== split.count * layout.K) {
+    throw new SsmLensError(`dlogits must be a Float64Array of count × K = ${split.count * layout.K} values, got ${describe(dlogits)}`);
   }
+  const bad = dlogits.findIndex((value) => !Number.isFinite(value));
+  if (bad >= 0) throw new SsmLensError(`dlogits contains NaN or Infinity at index ${bad}`, { code: 'nonfinite' });
   checkBatchMemory(layout, split);
   return withArena(exports, (arena) => {
     const paramsPointer = arena.float64(params);
@@ -207,7 +227,22 @@ function throwTrainingStatus(status, fault, layout) {
  * the batch's logits. Returns { loss, dlogits, correct }.
  */
 export function batchLoss(logits, labels, K, { minStd = RECIPE.minStd, penaltyFactor = RECIPE.penaltyFactor } = {}) {
+  checkNumber('K', K, { min: 1, max: LIMITS.K, integer: true });
+  if (labels == null || typeof labels.length !== 'number' || labels.length < 1) {
+    throw new SsmLensError(`labels must be a non-empty array of class indices, got ${describe(labels)}`);
+  }
   const count = labels.length;
+  if (logits == null || logits.length !== count * K) {
+    throw new SsmLensError(`logits must have labels.length × K = ${count * K} values, got ${describe(logits)}`);
+  }
+  const top = K === 1 ? 1 : K - 1;
+  for (let i = 0; i < count; i++) {
+    if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] > top) {
+      throw new SsmLensError(`labels must be integers in 0..${top}, got ${describe(labels[i])} at ${i}`);
+    }
+  }
+  const bad = Array.prototype.findIndex.call(logits, (value) => !Number.isFinite(value));
+  if (bad >= 0) throw new SsmLensError(`logits contains NaN or Infinity at index ${bad}`, { code: 'nonfinite' });
   const dlogits = new Float64Array(logits.length);
   let loss = 0;
   let correct = 0;
@@ -265,20 +300,26 @@ export function logNorms(layout, params) {
   const frobenius = (values) => Math.sqrt(values.reduce((sum, v) => sum + v * v, 0));
   const absSum = (values) => values.reduce((sum, v) => sum + Math.abs(v), 0);
   const A = view('A');
+  let s_A = -Infinity;
+  let B_A = 0;
+  for (const a of A) {
+    s_A = Math.max(s_A, a);
+    B_A = Math.max(B_A, Math.abs(a));
+  }
   const embedding = view('embedding');
   let B_u = 0;
   for (let v = 0; v < layout.vocab; v++) {
     B_u = Math.max(B_u, frobenius(embedding.subarray(v * layout.d, (v + 1) * layout.d)));
   }
   return {
-    s_A: Math.max(...A),
+    s_A,
     L_p: Math.abs(params[layout.offsets.p]),
     B_q: frobenius(view('q')),
     B_B: frobenius(view('W_B')),
     M_B: absSum(view('W_B')),
     B_C: frobenius(view('W_C')),
     M_C: absSum(view('W_C')),
-    B_A: Math.max(...A.map(Math.abs)),
+    B_A,
     B_u,
   };
 }
@@ -312,7 +353,8 @@ export class Adam {
 
 /** ReduceLROnPlateau (mode min, relative threshold), as in PyTorch. */
 export class PlateauScheduler {
-  constructor({ factor, patience, threshold }) {
+  constructor({ factor, patience, threshold, eps = 1e-8 }) {
+    this.eps = eps;
     this.factor = factor;
     this.patience = patience;
     this.threshold = threshold;
@@ -330,7 +372,8 @@ export class PlateauScheduler {
     }
     if (this.badEpochs > this.patience) {
       this.badEpochs = 0;
-      return lr * this.factor;
+      // PyTorch skips a reduction smaller than eps.
+      if (lr - lr * this.factor > this.eps) return lr * this.factor;
     }
     return lr;
   }
@@ -338,9 +381,18 @@ export class PlateauScheduler {
 
 /** Scales grad in place so that its Euclidean norm is at most maxNorm; returns the norm before. */
 export function clipGradient(grad, maxNorm) {
+  // Scaled by the largest entry, so that squares of entries up to the
+  // float64 limit do not overflow the sum.
+  let largest = 0;
+  for (const g of grad) largest = Math.max(largest, Math.abs(g));
   let squares = 0;
-  for (const g of grad) squares += g * g;
-  const norm = Math.sqrt(squares);
+  if (largest > 0 && Number.isFinite(largest)) {
+    for (const g of grad) squares += (g / largest) ** 2;
+  }
+  const norm = largest === 0 ? 0 : largest * Math.sqrt(squares);
+  if (!Number.isFinite(norm)) {
+    throw new SsmLensError(`the gradient norm exceeds the float64 range (largest entry ${largest})`, { code: 'overflow' });
+  }
   // torch.nn.utils.clip_grad_norm_ scales by maxNorm / (norm + 1e-6).
   const scale = maxNorm / (norm + 1e-6);
   if (scale < 1) {
@@ -364,10 +416,13 @@ function yieldToEventLoop() {
  * Accuracy and mean loss (without the penalty) of a model on a split.
  */
 export function evaluate(exports, layout, params, split, { kernel = 'simd' } = {}) {
+  checkSplit('split', split, layout.vocab, layout.K === 1 ? 2 : layout.K);
   const logits = tokenLogits(exports, layout, params, split, { kernel });
   const { loss, correct } = batchLoss(logits, split.labels, layout.K, { penaltyFactor: 0 });
   return { accuracy: correct / split.count, loss };
 }
+
+const TRAIN_OPTIONS = new Set([...Object.keys(RECIPE), 'model', 'd', 'N', 'sA', 'seed', 'onEpoch', 'signal', 'kernel']);
 
 function resolveRecipe(options) {
   const recipe = { ...RECIPE, ...options };
@@ -406,6 +461,21 @@ function resolveRecipe(options) {
  */
 export async function trainModel(data, options = {}) {
   const started = Date.now();
+  if (options == null || typeof options !== 'object') {
+    throw new SsmLensError(`options must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!TRAIN_OPTIONS.has(key)) {
+      throw new SsmLensError(`trainModel: unknown option '${key}'; expected one of ${[...TRAIN_OPTIONS].join(', ')}`);
+    }
+  }
+  if (options.onEpoch !== undefined && typeof options.onEpoch !== 'function') {
+    throw new SsmLensError(`onEpoch must be a function, got ${describe(options.onEpoch)}`);
+  }
+  if (options.signal !== undefined && typeof options.signal?.aborted !== 'boolean') {
+    throw new SsmLensError(`signal must be an AbortSignal, got ${describe(options.signal)}`);
+  }
+  if (options.seed !== undefined) checkNumber('seed', options.seed, { min: 0, max: 2 ** 32 - 1, integer: true });
   const recipe = resolveRecipe(options);
   const { classes } = data ?? {};
   checkNumber('data.classes', classes, { min: 2, max: LIMITS.K, integer: true });
@@ -432,7 +502,7 @@ export async function trainModel(data, options = {}) {
     factor: recipe.plateauFactor, patience: recipe.plateauPatience, threshold: recipe.plateauThreshold,
   });
   // The shuffling stream is separate from the model's and the data's seeds.
-  const random = mulberry32(((options.seed ?? 0) ^ 0x5eed5) >>> 0);
+  const random = mulberry32(deriveSeed(options.seed ?? 0, 2));
   const order = Array.from({ length: data.train.count }, (_, i) => i);
 
   const log = [{ epoch: 0, ...logNorms(layout, params), loss: null, lr: optimizer.lr }];

@@ -48,6 +48,9 @@ Examples:
   ssm-lens experiment length --task majority --T 25:400:25 --seeds 5
   ssm-lens experiment stability --task majority --T 250 --sA -0.1:0.1:0.02 --csv`;
 
+// The options of the shared parser that the experiment command reads.
+const SHARED = ['T', 'sA', 'd', 'N', 'json', 'csv', 'help'];
+
 export const EXPERIMENT_OPTIONS = {
   task: { type: 'string' }, seeds: { type: 'string' }, train: { type: 'string' },
   test: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
@@ -55,6 +58,17 @@ export const EXPERIMENT_OPTIONS = {
   jobs: { type: 'string' }, save: { type: 'string' }, 'log-csv': { type: 'string' },
   quiet: { type: 'boolean' },
 };
+
+const APPLICABLE = new Set([...SHARED, ...Object.keys(EXPERIMENT_OPTIONS)]);
+
+/** Writes a whole file, turning a failure into a usage error that names the option. */
+function writeOutput(option, path, text) {
+  try {
+    writeFileSync(path, text);
+  } catch (error) {
+    throw new UsageError(`${option}: cannot write '${path}' (${error.code ?? error.message})`);
+  }
+}
 
 function numberValue(values, option) {
   if (values[option] === undefined) return undefined;
@@ -140,19 +154,10 @@ function modelFileName(run) {
 }
 
 async function saveModels(directory, runs) {
-  try {
-    mkdirSync(directory, { recursive: true });
-  } catch (error) {
-    throw new UsageError(`--save: cannot create '${directory}' (${error.code ?? error.message})`);
-  }
   for (const run of runs) {
     const model = await modelFromStateDict(run.stateDict);
     const path = join(directory, modelFileName(run));
-    try {
-      writeFileSync(path, model.toSafetensors());
-    } catch (error) {
-      throw new UsageError(`--save: cannot write '${path}' (${error.code ?? error.message})`);
-    }
+    writeOutput('--save', path, model.toSafetensors());
     run.modelFile = path;
   }
 }
@@ -162,14 +167,14 @@ function writeLogCsv(path, runs) {
   for (const run of runs) {
     for (const row of run.log) lines.push(csvLine([run.T, run.sA0, run.seed, ...LOG_COLUMNS.map((name) => row[name])]));
   }
-  try {
-    writeFileSync(path, lines.join(''));
-  } catch (error) {
-    throw new UsageError(`--log-csv: cannot write '${path}' (${error.code ?? error.message})`);
-  }
+  writeOutput('--log-csv', path, lines.join(''));
 }
 
-const plusMinus = (stat, digits = 3) => (stat.mean === null ? '—' : `${stat.mean.toFixed(digits)} ± ${stat.std.toFixed(digits)}`);
+/** Formats mean ± sample std, or the mean alone for a single run. */
+function plusMinus(stat, digits = 3) {
+  if (stat.mean === null) return '—';
+  return stat.std === null ? stat.mean.toFixed(digits) : `${stat.mean.toFixed(digits)} ± ${stat.std.toFixed(digits)}`;
+}
 
 async function writeLength(summary, values) {
   const columns = ['T', 'runs', 'diverged', 'train_mean', 'train_std', 'test_mean', 'test_std',
@@ -232,8 +237,20 @@ export async function commandExperiment(rest, values) {
   }
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (values.json && values.csv) throw new UsageError('give either --json or --csv, not both');
+  for (const name of Object.keys(values)) {
+    if (!APPLICABLE.has(name)) throw new UsageError(`--${name} does not apply to experiment; see 'ssm-lens experiment --help'`);
+  }
 
   const jobs = experimentJobs(kind, experimentOptions(values));
+  // Output paths are checked before training, so that a typo does not lose the runs.
+  if (values.save !== undefined) {
+    try {
+      mkdirSync(values.save, { recursive: true });
+    } catch (error) {
+      throw new UsageError(`--save: cannot create '${values.save}' (${error.code ?? error.message})`);
+    }
+  }
+  if (values['log-csv'] !== undefined) writeOutput('--log-csv', values['log-csv'], '');
   const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
   const size = numberValue(values, 'jobs') ?? cores;
   if (!Number.isInteger(size) || size < 1 || size > 256) {
