@@ -181,3 +181,15 @@ test('CLI experiment rejects bad options', () => {
   assert.equal(help.status, 0);
   assert.match(help.stdout, /ssm-lens experiment length --task majority --T 25:400:25 --seeds 5/);
 });
+
+test('CLI experiment keeps finished runs when a job fails', () => {
+  // T = 3 has too few distinct ListOps sequences, so its job fails after T = 50 finished.
+  const { status, stdout, stderr } = cli(['experiment', 'length', '--task', 'listops', '--T', '50,3', '--seeds', '1', '--epochs', '1', '--train', '100', '--test', '20', '--jobs', '1', '--quiet', '--csv']);
+  assert.equal(status, 2);
+  assert.equal(stdout.trim().split('\n').length, 2);
+  assert.match(stdout, /\n50,1,0,/);
+  assert.match(stderr, /stopped after 1 of 2 runs/);
+  assert.match(stderr, /too few distinct sequences/);
+  const batch = cli(['experiment', 'length', '--T', '10', '--batch', '0']);
+  assert.match(batch.stderr, /--batch must be an integer/);
+});

@@ -276,22 +276,35 @@ export function summarizeStability(runs) {
  * a promise of a result (default: runTrainingJob in this thread).
  * onProgress({ done, total, job, result }) follows each finished job; an
  * aborted signal stops starting new jobs. Returns the results in job order.
+ * When a job throws, no new job starts, and the error is rethrown once the
+ * running ones end, with the finished results in error.completed.
  */
 export async function runJobs(jobs, { runJob = runTrainingJob, concurrency = 1, onProgress, signal } = {}) {
   checkNumber('concurrency', concurrency, { min: 1, max: 256, integer: true });
   const results = new Array(jobs.length).fill(null);
   let next = 0;
   let done = 0;
+  let failure = null;
   const worker = async () => {
-    while (next < jobs.length && !signal?.aborted) {
+    while (next < jobs.length && !signal?.aborted && !failure) {
       const index = next++;
-      results[index] = await runJob(jobs[index]);
+      try {
+        results[index] = await runJob(jobs[index]);
+      } catch (error) {
+        failure ??= error;
+        return;
+      }
       done += 1;
       onProgress?.({ done, total: jobs.length, job: jobs[index], result: results[index] });
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
-  return results.filter((result) => result !== null);
+  const completed = results.filter((result) => result !== null);
+  if (failure) {
+    if (failure instanceof Error) failure.completed = completed;
+    throw failure;
+  }
+  return completed;
 }
 
 /**

@@ -241,7 +241,12 @@ export async function commandExperiment(rest, values) {
     if (!APPLICABLE.has(name)) throw new UsageError(`--${name} does not apply to experiment; see 'ssm-lens experiment --help'`);
   }
 
-  const jobs = experimentJobs(kind, experimentOptions(values));
+  let jobs;
+  try {
+    jobs = experimentJobs(kind, experimentOptions(values));
+  } catch (error) {
+    throw renameFields(error);
+  }
   // Output paths are checked before training, so that a typo does not lose the runs.
   if (values.save !== undefined) {
     try {
@@ -259,6 +264,7 @@ export async function commandExperiment(rest, values) {
   const pool = workerRunner(Math.min(size, jobs.length));
   const started = Date.now();
   let runs;
+  let failure = null;
   try {
     runs = await runJobs(jobs, {
       runJob: pool.runJob,
@@ -267,6 +273,11 @@ export async function commandExperiment(rest, values) {
         if (!values.quiet) process.stderr.write(`[${done}/${total}] ${describeRun(result)}\n`);
       },
     });
+  } catch (error) {
+    // The finished runs are still printed; the error follows them.
+    if (!error.completed?.length) throw renameFields(error);
+    failure = error;
+    runs = error.completed;
   } finally {
     await pool.close();
   }
@@ -284,4 +295,21 @@ export async function commandExperiment(rest, values) {
   } else {
     await writeStability(summary, values);
   }
+  if (failure) {
+    process.stderr.write(`ssm-lens: stopped after ${runs.length} of ${jobs.length} runs; the results above cover those runs only\n`);
+    throw renameFields(failure);
+  }
+}
+
+// API option names and the command-line options that set them.
+const OPTION_NAMES = { batchSize: '--batch', weightDecay: '--weight-decay' };
+
+/** Rewrites API option names in an error message as the command-line options that set them. */
+function renameFields(error) {
+  if (error instanceof SsmLensError) {
+    for (const [field, option] of Object.entries(OPTION_NAMES)) {
+      error.message = error.message.replaceAll(new RegExp(`\\b${field}\\b`, 'g'), option);
+    }
+  }
+  return error;
 }
