@@ -14,6 +14,7 @@ import { BoundPanel } from './page-bound.mjs';
 import { InputPanel } from './page-input.mjs';
 import { ModelPanel } from './page-model.mjs';
 import { renderPrediction } from './panels.mjs';
+import { ReproducePanel } from './page-reproduce.mjs';
 import {
   STATE_DEFAULTS, decodeState, encodeState, loadLastInput, saveLastInput,
 } from './state.mjs';
@@ -64,6 +65,8 @@ const inputPanel = new InputPanel({
 });
 const attentionPanel = new AttentionPanel({ onChange: scheduleUpdate });
 const boundPanel = new BoundPanel({ onChange: scheduleUpdate });
+// The Reproduce view runs from its own controls; it only reaches the other panels through openTrainedModel.
+new ReproducePanel({ onOpenModel: openTrainedModel });
 
 // The update cycle -------------------------------------------------------------
 
@@ -130,6 +133,28 @@ function scheduleSecondary(generation) {
     attentionPanel.updateMultiples(page.last);
     await boundPanel.updateSecondary(page.last);
   }, 0);
+}
+
+/**
+ * Makes a model trained in the Reproduce view the page's model through the
+ * model-file path (so the summary names the file), with input as the page's
+ * input and m as the bound's training samples. The variant is reset, so the
+ * views show the model as trained.
+ */
+async function openTrainedModel({ file, input, m }) {
+  if (input !== null) inputPanel.applyState({ format: 'ids', input });
+  boundPanel.controls.m.value = String(m);
+  modelPanel.setVariant({ step: 'selective', A: 'on', shift: '0' });
+  try {
+    // The file control then names the file, as if the user had chosen it.
+    const transfer = new DataTransfer();
+    transfer.items.add(file);
+    modelPanel.controls.file.files = transfer.files;
+  } catch {
+    // Browsers without a DataTransfer constructor leave the control empty; the model summary still names the file.
+  }
+  document.getElementById('attention-title').scrollIntoView({ block: 'start' });
+  await modelPanel.loadFile(file);
 }
 
 // State in the URL hash and in localStorage ------------------------------------

@@ -1,6 +1,6 @@
 // Downloads of what the page shows: the heatmap as PNG, the attention
-// matrix as CSV and the bound's terms as JSON. Everything is built in the
-// browser; nothing is sent anywhere.
+// matrix as CSV, the bound's terms as JSON and the Reproduce view's runs as
+// CSV and JSON. Everything is built in the browser; nothing is sent anywhere.
 
 /** Saves blob as a file named fileName through a temporary link. */
 export function downloadBlob(blob, fileName) {
@@ -35,4 +35,19 @@ export function matrixToCsv({ values, rowStarts, colStarts }) {
 
 function formatCsvNumber(value) {
   return value === 0 ? '0' : String(Number(value.toPrecision(9)));
+}
+
+/**
+ * Returns records (arrays of values) under a header as CSV (RFC 4180):
+ * fields with a comma, a quote or a line break are quoted, numbers keep
+ * every digit, and null or undefined become empty fields.
+ */
+export function recordsToCsv(header, records) {
+  const field = (value) => {
+    if (value === null || value === undefined) return '';
+    const text = String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  const lines = [header, ...records].map((record) => record.map(field).join(','));
+  return `${lines.join('\n')}\n`;
 }

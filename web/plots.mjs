@@ -2,6 +2,8 @@
 // axis): the bound and S₂ against T, and the realized envelopes against
 // their bounds. Values are passed as base-10 logarithms, so terms beyond
 // the double range (which the API keeps only as log10) can be drawn.
+// With yLog false the y axis is linear and takes plain values instead
+// (accuracies, s_A and losses of the Reproduce view).
 import { sharedScheduler } from './frame.mjs';
 
 const FONT_SIZE = 12;
@@ -30,19 +32,23 @@ function niceLinearStep(span, count) {
 /**
  * A plot of several series on one canvas that fills its parent's width.
  * Series: { color (a CSS custom property name such as '--plot-1'), dash
- * (a line-dash array), width, x (values), y (log10 values; NaN for a gap) }.
+ * (a line-dash array), width, x (values), y (log10 values, or plain values
+ * on a linear y axis; NaN for a gap) }, and optionally alpha (the line's
+ * opacity), points (true to mark every point with a dot) and lower, upper
+ * (arrays beside y: a shaded band, for mean ± std).
  */
 export class LinePlot {
   /**
    * canvas: the <canvas>; xTitle, yTitle: axis titles; xLog: log-scale x axis;
-   * height: CSS pixels; scheduler: a FrameScheduler.
+   * yLog: log-scale y axis (y values given as log10); height: CSS pixels;
+   * scheduler: a FrameScheduler.
    */
   constructor(canvas, {
-    xTitle, yTitle, xLog = true, height = 220, scheduler = sharedScheduler,
+    xTitle, yTitle, xLog = true, yLog = true, height = 220, scheduler = sharedScheduler,
   }) {
     this.canvas = canvas;
     this.context = canvas.getContext('2d');
-    this.options = { xTitle, yTitle, xLog, height };
+    this.options = { xTitle, yTitle, xLog, yLog, height };
     this.scheduler = scheduler;
     this.data = null;
     this.drawTask = () => this.draw();
@@ -56,7 +62,7 @@ export class LinePlot {
   /**
    * Shows series. Options beside series:
    *   xRange   [lo, hi] in data units
-   *   yRange   [lo, hi] as log10 values; series beyond it are clipped
+   *   yRange   [lo, hi] as log10 values (plain values with yLog false); series beyond it are clipped
    *   shade    { from, to (log10 y), label } drawn as a hatched band (the vacuous region)
    *   lines    [{ y (log10), label }] horizontal reference lines
    *   marker   { x, label } a vertical line (the current T)
@@ -152,24 +158,39 @@ export class LinePlot {
 
   drawGrid(theme, plot, { xLo, xHi, yLo, yHi, toX, toY }) {
     const context = this.context;
-    const { xLog, xTitle, yTitle } = this.options;
+    const {
+      xLog, yLog, xTitle, yTitle,
+    } = this.options;
     context.save();
     context.strokeStyle = theme.grid;
     context.fillStyle = theme.muted;
     context.lineWidth = 1;
 
-    // y: every decade, thinned to about one label per 22 pixels.
-    const decades = Math.max(1, yHi - yLo);
-    const yEvery = Math.max(1, Math.ceil(decades / Math.max(1, plot.height / 22)));
+    const yTicks = [];
+    if (yLog) {
+      // y: every decade, thinned to about one label per 22 pixels.
+      const decades = Math.max(1, yHi - yLo);
+      const yEvery = Math.max(1, Math.ceil(decades / Math.max(1, plot.height / 22)));
+      for (let exponent = Math.ceil(yLo / yEvery) * yEvery; exponent <= yHi; exponent += yEvery) {
+        yTicks.push([exponent, powerOfTen(exponent)]);
+      }
+    } else {
+      const step = niceLinearStep(yHi - yLo, Math.max(2, Math.floor(plot.height / 36)));
+      for (let value = Math.ceil(yLo / step) * step; value <= yHi + step * 1e-9; value += step) {
+        // Rounding drops the float noise of the sum, so 0.30000000000000004 is labelled 0.3.
+        const rounded = Number(value.toPrecision(6));
+        yTicks.push([rounded, String(rounded).replace('-', '−')]);
+      }
+    }
     context.textAlign = 'right';
     context.textBaseline = 'middle';
-    for (let exponent = Math.ceil(yLo / yEvery) * yEvery; exponent <= yHi; exponent += yEvery) {
-      const y = Math.round(toY(exponent)) + 0.5;
+    for (const [value, label] of yTicks) {
+      const y = Math.round(toY(value)) + 0.5;
       context.beginPath();
       context.moveTo(plot.x, y);
       context.lineTo(plot.x + plot.width, y);
       context.stroke();
-      context.fillText(powerOfTen(exponent), plot.x - 5, y);
+      context.fillText(label, plot.x - 5, y);
     }
 
     // x: decades on a log axis, nice numbers on a linear one.
@@ -227,8 +248,15 @@ export class LinePlot {
 
   drawSeries(theme, series, toX, toY) {
     const context = this.context;
+    const [lo, hi] = this.data.yRange;
+    // Points far beyond the axis are pulled in, so the canvas never gets huge coordinates.
+    const clampedY = (y) => toY(Math.max(lo - (hi - lo), Math.min(hi + (hi - lo), y)));
+    const color = theme.color(series.color, theme.text);
     context.save();
-    context.strokeStyle = theme.color(series.color, theme.text);
+    if (series.lower && series.upper) this.drawBand(series, color, toX, clampedY);
+    context.globalAlpha = series.alpha ?? 1;
+    context.strokeStyle = color;
+    context.fillStyle = color;
     context.lineWidth = series.width ?? 2;
     context.setLineDash(series.dash ?? []);
     context.lineJoin = 'round';
@@ -240,16 +268,58 @@ export class LinePlot {
         drawing = false;
         continue;
       }
-      // Points far beyond the axis are pulled in, so the canvas never gets huge coordinates.
-      const [lo, hi] = this.data.yRange;
-      const clamped = Math.max(lo - (hi - lo), Math.min(hi + (hi - lo), y));
       const px = toX(series.x[i]);
-      const py = toY(clamped);
+      const py = clampedY(y);
       if (drawing) context.lineTo(px, py);
       else context.moveTo(px, py);
       drawing = true;
     }
     context.stroke();
+    if (series.points) {
+      for (let i = 0; i < series.x.length; i++) {
+        if (!Number.isFinite(series.y[i])) continue;
+        context.beginPath();
+        context.arc(toX(series.x[i]), clampedY(series.y[i]), 3, 0, 2 * Math.PI);
+        context.fill();
+      }
+    }
+    context.restore();
+  }
+
+  /** Fills the band between series.lower and series.upper, over the points where both are finite. */
+  drawBand(series, color, toX, clampedY) {
+    const indices = [];
+    for (let i = 0; i < series.x.length; i++) {
+      if (Number.isFinite(series.lower[i]) && Number.isFinite(series.upper[i])) indices.push(i);
+    }
+    if (indices.length === 0) return;
+
+    const context = this.context;
+    context.save();
+    context.globalAlpha = 0.18;
+    context.fillStyle = color;
+    context.beginPath();
+    indices.forEach((i, k) => {
+      const x = toX(series.x[i]);
+      const y = clampedY(series.upper[i]);
+      if (k === 0) context.moveTo(x, y);
+      else context.lineTo(x, y);
+    });
+    for (const i of [...indices].reverse()) context.lineTo(toX(series.x[i]), clampedY(series.lower[i]));
+    context.closePath();
+    context.fill();
+
+    // A band of one point is a vertical error bar.
+    if (indices.length === 1) {
+      const [i] = indices;
+      context.globalAlpha = 0.6;
+      context.strokeStyle = color;
+      context.lineWidth = 1.5;
+      context.beginPath();
+      context.moveTo(toX(series.x[i]), clampedY(series.upper[i]));
+      context.lineTo(toX(series.x[i]), clampedY(series.lower[i]));
+      context.stroke();
+    }
     context.restore();
   }
 
