@@ -25,14 +25,14 @@ case "$version" in
     *) echo "build.sh: expected Emscripten 3.1.x, found '$version'; the build may differ" >&2 ;;
 esac
 
-sources=(core/scan.c core/attention.c core/engine.c core/pooled.c core/bound.c core/sweep.c core/train.c core/abi.c)
+sources=(core/scan.c core/attention.c core/engine.c core/pooled.c core/bound.c core/sweep.c core/train.c core/loss.c core/abi.c)
 exports=(
     ssm_check_model ssm_forward ssm_forward_plain ssm_attention ssm_attention_plain
     ssm_attention_pooled ssm_attention_pooled_plain
     ssm_compute_norms ssm_compute_bound ssm_length_sums
     ssm_expected_abs_rademacher_sum ssm_sweep_bound ssm_capacity_log10
     ssm_token_param_count ssm_token_logits ssm_token_logits_plain
-    ssm_token_backward ssm_token_backward_plain
+    ssm_token_backward ssm_token_backward_plain ssm_batch_loss
     ssm_exp_vector ssm_struct_size malloc free
 )
 export_list=$(printf '_%s,' "${exports[@]}")

@@ -310,6 +310,20 @@ ssm_status ssm_token_backward_plain(const double *params, int32_t V, int32_t d,
                                     const double *dlogits, double *grad,
                                     ssm_fault *fault);
 
+/* The training loss of one batch: the mean binary cross-entropy of one
+ * logit per row (K = 1, labels 0..1) or the mean cross-entropy of K logits
+ * (labels 0..K-1), plus factor · max(0, min_std - s), where s is the sample
+ * standard deviation of sigmoid over all count·K logits (no penalty for a
+ * single logit). logits and dlogits are count×K. Writes the loss, the
+ * number of correct predictions (logit > 0 for K = 1, else the arg-max) and
+ * dlogits, the gradient of the loss with respect to the logits. A NaN or
+ * Infinity logit gives SSM_ERR_NONFINITE with SSM_AT_LOGITS (step = row,
+ * index = k); a label out of range gives SSM_ERR_ARGUMENT with
+ * SSM_AT_OPTION (step = row, index = the label). */
+ssm_status ssm_batch_loss(const double *logits, const int32_t *labels, int32_t count,
+                          int32_t K, double min_std, double factor, double *loss,
+                          int32_t *correct, double *dlogits, ssm_fault *fault);
+
 /* sizeof of ssm_model, ssm_norms, ssm_bound_input, ssm_bound_terms and
  * ssm_fault for which = 0..4, else -1. */
 int32_t ssm_struct_size(int32_t which);

@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 done
 
 mkdir -p fuzz/build fuzz/crashes
-sources="core/scan.c core/attention.c core/engine.c core/pooled.c core/bound.c core/sweep.c core/train.c core/abi.c"
+sources="core/scan.c core/attention.c core/engine.c core/pooled.c core/bound.c core/sweep.c core/train.c core/loss.c core/abi.c"
 for harness in kernels bound train; do
     # shellcheck disable=SC2086
     clang -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

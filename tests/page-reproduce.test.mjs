@@ -38,14 +38,12 @@ async function loadBrowserSetup() {
 const browserSetup = await loadBrowserSetup();
 
 /**
- * Asserts that a value computed in Chromium equals Node's up to a relative
- * 1e-9. NOTE: the trained parameters are not equal bit for bit. Math.exp,
- * Math.log and Math.pow of Node 20 (V8 11.3) and Chromium 156 differ in the
- * last bit for some arguments, so the training loop's float64 values drift
- * apart by a few ulps (about 1e-15 relative in s_A after 4 epochs).
+ * Asserts that a value computed in Chromium equals Node's bit for bit:
+ * training uses only the wasm core and the JavaScript operations that
+ * round the same in every engine (+, −, ×, ÷, sqrt).
  */
-function assertClose(actual, expected, message) {
-  assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.abs(expected), `${message}: ${actual} in Chromium, ${expected} in Node`);
+function assertSame(actual, expected, message) {
+  assert.equal(actual, expected, `${message}: ${actual} in Chromium, ${expected} in Node`);
 }
 
 /** The reduced length run of the tests, as experimentJobs options and as the page's field values. */
@@ -232,12 +230,12 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
         assert.ok(testAccuracy >= 0, `test accuracy ${testAccuracy} at T = ${run.T}`);
         assert.ok(testAccuracy <= 1, `test accuracy ${testAccuracy} at T = ${run.T}`);
         // The same job in Node and in Chromium's worker: the accuracies are counts of
-        // correct signs, so they agree exactly although the parameters may not (see assertClose).
+        // correct signs.
         assert.equal(train, run.trainAccuracy, `train accuracy at T = ${run.T}`);
         assert.equal(testAccuracy, run.testAccuracy, `test accuracy at T = ${run.T}`);
         assert.equal(await readCell(page, 't', run.T, 'gap'), run.gap, `gap at T = ${run.T}`);
-        assertClose(await readCell(page, 't', run.T, 'finalSA'), run.finalSA, `final s_A at T = ${run.T}`);
-        assertClose(await readCell(page, 't', run.T, 'log10_C_F'), run.bound.log10_C_F, `log10 C_F at T = ${run.T}`);
+        assertSame(await readCell(page, 't', run.T, 'finalSA'), run.finalSA, `final s_A at T = ${run.T}`);
+        assertSame(await readCell(page, 't', run.T, 'log10_C_F'), run.bound.log10_C_F, `log10 C_F at T = ${run.T}`);
       }
 
       for (const id of ['plot-reproduce-accuracy', 'plot-reproduce-gap', 'plot-reproduce-capacity']) {
@@ -285,7 +283,7 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
       const starts = await page.locator('#reproduce-table tbody tr').evaluateAll((nodes) => nodes.map((node) => node.dataset.sa0));
       assert.deepEqual(starts, ['-0.1', '0', '0.1']);
       for (const run of stabilityRuns) {
-        assertClose(await readCell(page, 'sa0', run.sA0, 'finalSA'), run.finalSA, `final s_A from s_A(0) = ${run.sA0}`);
+        assertSame(await readCell(page, 'sa0', run.sA0, 'finalSA'), run.finalSA, `final s_A from s_A(0) = ${run.sA0}`);
         const outcome = await page.textContent(`#reproduce-table tr[data-sa0="${run.sA0}"] td[data-column="outcome"]`);
         assert.equal(outcome, run.outcome);
       }
@@ -438,7 +436,7 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
       await page.waitForFunction((name) => document.getElementById('model-summary').textContent.includes(name)
         && document.querySelector('#bound-table tr[data-term="C_F"] data'), fileName);
       const shownCapacity = Number(await page.getAttribute('#bound-table tr[data-term="C_F"] data', 'value'));
-      assertClose(shownCapacity, expected.C_F, 'C_F in the bound table');
+      assertSame(shownCapacity, expected.C_F, 'C_F in the bound table');
       assert.equal(expected.C_F, run.bound.C_F, 'the loaded model has the run\'s bound');
     });
   });

@@ -121,3 +121,47 @@ export function randomInput(T, d, seed, scale = 1) {
   const random = seededRandom(seed);
   return Float32Array.from({ length: T * d }, () => scale * (2 * random() - 1));
 }
+
+function sigmoid(z) {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+/**
+ * The training loss of one batch from its definition: mean binary
+ * cross-entropy (K = 1) or cross-entropy (K > 1) plus
+ * factor · max(0, minStd − s), s the sample standard deviation of
+ * sigmoid(logits). Returns { loss, dlogits, correct }.
+ */
+export function referenceBatchLoss(logits, labels, K, minStd = 0.1, factor = 10) {
+  const count = labels.length;
+  const dlogits = new Float64Array(logits.length);
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < count; i++) {
+    const row = Array.from(logits.slice(i * K, (i + 1) * K));
+    if (K === 1) {
+      const p = sigmoid(row[0]);
+      loss -= labels[i] === 1 ? Math.log(p) : Math.log(1 - p);
+      dlogits[i] = (p - labels[i]) / count;
+      correct += (row[0] > 0 ? 1 : 0) === labels[i] ? 1 : 0;
+    } else {
+      const exps = row.map(Math.exp);
+      const sum = exps.reduce((a, b) => a + b, 0);
+      loss -= Math.log(exps[labels[i]] / sum);
+      exps.forEach((e, k) => { dlogits[i * K + k] = (e / sum - (k === labels[i] ? 1 : 0)) / count; });
+      correct += row.indexOf(Math.max(...row)) === labels[i] ? 1 : 0;
+    }
+  }
+  loss /= count;
+  const n = logits.length;
+  if (n >= 2 && factor > 0) {
+    const s = Array.from(logits, sigmoid);
+    const mean = s.reduce((a, b) => a + b, 0) / n;
+    const std = Math.sqrt(s.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1));
+    if (std < minStd) {
+      loss += factor * (minStd - std);
+      for (let i = 0; i < n; i++) dlogits[i] -= factor * ((s[i] - mean) / ((n - 1) * std)) * s[i] * (1 - s[i]);
+    }
+  }
+  return { loss, dlogits, correct };
+}

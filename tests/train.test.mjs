@@ -13,7 +13,7 @@ import {
   Adam, PlateauScheduler, batchLoss, clipGradient, logNorms, packParameters, parameterLayout,
   tokenGradient, tokenLogits, trainModel,
 } from '../wasm/train.mjs';
-import { referenceForward, seededRandom } from './reference.mjs';
+import { referenceBatchLoss, referenceForward, seededRandom } from './reference.mjs';
 
 const FIXTURES = new URL('../../shared/fixtures/', import.meta.url);
 const skipFixtures = existsSync(FIXTURES) ? false : `fixtures not found at ${FIXTURES.pathname}`;
@@ -122,30 +122,55 @@ for (const name of ['authors-majority-T100-seed1', 'authors-listops-T100-seed1']
   });
 }
 
+let exports;
+const wasm = async () => {
+  exports ??= (await randomModel()).exports;
+  return exports;
+};
+
 for (const K of [1, 3]) {
-  test(`loss gradient vs finite differences (K=${K})`, () => {
+  test(`loss gradient vs finite differences (K=${K})`, async () => {
+    const core = await wasm();
     const random = seededRandom(20 + K);
     const count = 6;
     // Logits close together, so that the spread penalty is active.
     const logits = Float64Array.from({ length: count * K }, () => 0.05 * (random() - 0.5));
     const labels = Array.from({ length: count }, (_, i) => (K === 1 ? i % 2 : i % K));
-    const { dlogits, loss } = batchLoss(logits, labels, K);
-    const unpenalized = batchLoss(logits, labels, K, { penaltyFactor: 0 }).loss;
+    const { dlogits, loss } = batchLoss(core, logits, labels, K);
+    const unpenalized = batchLoss(core, logits, labels, K, { penaltyFactor: 0 }).loss;
     assert.ok(loss > unpenalized + 0.5, 'the spread penalty should be active for nearly equal logits');
     for (let i = 0; i < logits.length; i++) {
       const up = logits.slice();
       const down = logits.slice();
       up[i] += 1e-6;
       down[i] -= 1e-6;
-      const numeric = (batchLoss(up, labels, K).loss - batchLoss(down, labels, K).loss) / 2e-6;
+      const numeric = (batchLoss(core, up, labels, K).loss - batchLoss(core, down, labels, K).loss) / 2e-6;
       assert.ok(Math.abs(numeric - dlogits[i]) < 1e-7, `logit ${i}: ${dlogits[i]} vs ${numeric}`);
     }
   });
 }
 
-test('loss values follow their definitions', () => {
+test('loss equals the plain reference', async () => {
+  const core = await wasm();
+  const random = seededRandom(31);
+  for (const [K, spread] of [[1, 0.05], [1, 4], [4, 0.1], [4, 6], [10, 2]]) {
+    const count = 9;
+    const logits = Float64Array.from({ length: count * K }, () => spread * (random() - 0.5));
+    const labels = Array.from({ length: count }, () => Math.floor(random() * (K === 1 ? 2 : K)));
+    const actual = batchLoss(core, logits, labels, K);
+    const expected = referenceBatchLoss(logits, labels, K);
+    assert.ok(Math.abs(actual.loss - expected.loss) <= 1e-13 * Math.abs(expected.loss), `K=${K}: ${actual.loss} vs ${expected.loss}`);
+    assert.equal(actual.correct, expected.correct);
+    let worst = 0;
+    for (let i = 0; i < logits.length; i++) worst = Math.max(worst, Math.abs(actual.dlogits[i] - expected.dlogits[i]));
+    assert.ok(worst < 1e-15, `K=${K}: dlogits differ by ${worst}`);
+  }
+});
+
+test('loss values follow their definitions', async () => {
+  const core = await wasm();
   // Binary cross-entropy: -ln σ(z) for label 1, -ln(1 - σ(z)) for label 0; spread large, so no penalty.
-  const { loss, correct } = batchLoss(Float64Array.of(3, -2), [1, 1], 1);
+  const { loss, correct } = batchLoss(core, Float64Array.of(3, -2), [1, 1], 1);
   const sigmoid = (z) => 1 / (1 + Math.exp(-z));
   assert.ok(Math.abs(loss - (-Math.log(sigmoid(3)) - Math.log(sigmoid(-2))) / 2) < 1e-15);
   assert.equal(correct, 1);
@@ -155,12 +180,13 @@ test('loss values follow their definitions', () => {
   const s = [0, 0.1, 0.2].map(sigmoid);
   const mean = (s[0] + s[1] + s[2]) / 3;
   const std = Math.sqrt(s.reduce((sum, v) => sum + (v - mean) ** 2, 0) / 2);
-  const withPenalty = batchLoss(z, [0, 0, 0], 1).loss;
-  const without = batchLoss(z, [0, 0, 0], 1, { penaltyFactor: 0 }).loss;
+  const withPenalty = batchLoss(core, z, [0, 0, 0], 1).loss;
+  const without = batchLoss(core, z, [0, 0, 0], 1, { penaltyFactor: 0 }).loss;
   assert.ok(Math.abs(withPenalty - without - 10 * (0.1 - std)) < 1e-15);
 
   // Large logits stay finite.
-  assert.ok(Number.isFinite(batchLoss(Float64Array.of(800, -800), [0, 1], 1).loss));
+  assert.ok(Number.isFinite(batchLoss(core, Float64Array.of(800, -800), [0, 1], 1).loss));
+  assert.ok(Number.isFinite(batchLoss(core, Float64Array.of(800, -800, 0, 5), [1, 0], 2).loss));
 });
 
 test('Adam first step and weight decay', () => {
@@ -335,9 +361,9 @@ test('kernel calls check their arguments', async () => {
   assert.throws(() => call(params, { ...split, tokens: Int32Array.of(0, 2) }), /split\.tokens must be in 0\.\.1/);
   assert.throws(() => tokenGradient(model.exports, layout, params, split, Float64Array.of(Number.NaN)), /dlogits contains NaN or Infinity at index 0/);
   assert.throws(() => tokenGradient(model.exports, layout, params, split, [1]), /dlogits must be a Float64Array of count × K = 1 values/);
-  assert.throws(() => batchLoss(Float64Array.of(1, 2, 3), Int32Array.of(5, 0, 1), 1), /labels must be integers in 0\.\.1, got 5 at 0/);
-  assert.throws(() => batchLoss(Float64Array.of(1, 2), [0], 3), /logits must have labels\.length × K = 3 values/);
-  assert.throws(() => batchLoss(Float64Array.of(Number.NaN), [0], 1), /logits contains NaN/);
+  assert.throws(() => batchLoss(model.exports, Float64Array.of(1, 2, 3), Int32Array.of(5, 0, 1), 1), /labels must be integers in 0\.\.1, got 5 at 0/);
+  assert.throws(() => batchLoss(model.exports, Float64Array.of(1, 2), [0], 3), /logits must have labels\.length × K = 3 values/);
+  assert.throws(() => batchLoss(model.exports, Float64Array.of(Number.NaN), [0], 1), /logits contains NaN/);
   const data = majorityTask({ T: 5, train: 10, test: 5 });
   await assert.rejects(trainModel(data, { batch: 3 }), /trainModel: unknown option 'batch'; expected one of epochs, batchSize/);
   await assert.rejects(trainModel(data, { onEpoch: 3 }), /onEpoch must be a function/);

@@ -365,7 +365,7 @@ export function packParameters(model: Model): { layout: ParameterLayout; params:
 export function unpackParameters(layout: ParameterLayout, params: Float64Array, options?: { source?: string }): Promise<Model>;
 export function tokenLogits(exports: WebAssembly.Exports, layout: ParameterLayout, params: Float64Array, split: Split, options?: { kernel?: Kernel }): Float64Array;
 export function tokenGradient(exports: WebAssembly.Exports, layout: ParameterLayout, params: Float64Array, split: Split, dlogits: Float64Array, options?: { kernel?: Kernel }): Float64Array;
-export function batchLoss(logits: Float64Array, labels: ArrayLike<number>, K: number, options?: { minStd?: number; penaltyFactor?: number }): { loss: number; dlogits: Float64Array; correct: number };
+export function batchLoss(exports: WebAssembly.Exports, logits: Float64Array, labels: ArrayLike<number>, K: number, options?: { minStd?: number; penaltyFactor?: number }): { loss: number; dlogits: Float64Array; correct: number };
 export function evaluate(exports: WebAssembly.Exports, layout: ParameterLayout, params: Float64Array, split: Split, options?: { kernel?: Kernel }): { accuracy: number; loss: number };
 export function logNorms(layout: ParameterLayout, params: Float64Array): Omit<LogRow, 'epoch' | 'loss' | 'lr'>;
 

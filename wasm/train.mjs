@@ -221,13 +221,17 @@ function throwTrainingStatus(status, fault, layout) {
 }
 
 /**
- * Computes the authors' loss of one batch: mean binary cross-entropy with logits
- * (K = 1) or mean cross-entropy (K > 1), plus factor · max(0, minStd − s)
- * where s is the sample standard deviation of sigmoid(logits) over all of
- * the batch's logits. Returns { loss, dlogits, correct }.
+ * Computes the authors' loss of one batch: mean binary cross-entropy with
+ * logits (K = 1) or mean cross-entropy (K > 1), plus factor · max(0,
+ * minStd − s) where s is the sample standard deviation of sigmoid(logits)
+ * over all of the batch's logits. Returns { loss, dlogits, correct }. The
+ * core computes it (ssm_batch_loss), so that its exp and log round the same
+ * in every JavaScript engine.
  */
-export function batchLoss(logits, labels, K, { minStd = RECIPE.minStd, penaltyFactor = RECIPE.penaltyFactor } = {}) {
+export function batchLoss(exports, logits, labels, K, { minStd = RECIPE.minStd, penaltyFactor = RECIPE.penaltyFactor } = {}) {
   checkNumber('K', K, { min: 1, max: LIMITS.K, integer: true });
+  checkNumber('minStd', minStd, { min: 0, max: 1 });
+  checkNumber('penaltyFactor', penaltyFactor, { min: 0, max: 1e6 });
   if (labels == null || typeof labels.length !== 'number' || labels.length < 1) {
     throw new SsmLensError(`labels must be a non-empty array of class indices, got ${describe(labels)}`);
   }
@@ -243,55 +247,23 @@ export function batchLoss(logits, labels, K, { minStd = RECIPE.minStd, penaltyFa
   }
   const bad = Array.prototype.findIndex.call(logits, (value) => !Number.isFinite(value));
   if (bad >= 0) throw new SsmLensError(`logits contains NaN or Infinity at index ${bad}`, { code: 'nonfinite' });
-  const dlogits = new Float64Array(logits.length);
-  let loss = 0;
-  let correct = 0;
 
-  for (let i = 0; i < count; i++) {
-    if (K === 1) {
-      const z = logits[i];
-      // softplus(z) − y z, written to stay finite for large |z|.
-      loss += Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs(z)));
-      dlogits[i] = (sigmoid(z) - labels[i]) / count;
-      correct += (z > 0 ? 1 : 0) === labels[i] ? 1 : 0;
-    } else {
-      const row = logits.subarray(i * K, (i + 1) * K);
-      let top = 0;
-      for (let k = 1; k < K; k++) if (row[k] > row[top]) top = k;
-      let sum = 0;
-      for (let k = 0; k < K; k++) sum += Math.exp(row[k] - row[top]);
-      loss += Math.log(sum) + row[top] - row[labels[i]];
-      for (let k = 0; k < K; k++) {
-        dlogits[i * K + k] = (Math.exp(row[k] - row[top]) / sum - (k === labels[i] ? 1 : 0)) / count;
-      }
-      correct += top === labels[i] ? 1 : 0;
-    }
-  }
-  loss /= count;
-
-  // The spread penalty needs two values for a sample standard deviation.
-  const n = logits.length;
-  if (penaltyFactor > 0 && n >= 2) {
-    const sig = Float64Array.from(logits, sigmoid);
-    const mean = sig.reduce((a, b) => a + b, 0) / n;
-    let squares = 0;
-    for (const s of sig) squares += (s - mean) ** 2;
-    const std = Math.sqrt(squares / (n - 1));
-    if (minStd - std > 0) {
-      loss += penaltyFactor * (minStd - std);
-      if (std > 0) {
-        for (let i = 0; i < n; i++) {
-          const dStd = (sig[i] - mean) / ((n - 1) * std);
-          dlogits[i] -= penaltyFactor * dStd * sig[i] * (1 - sig[i]);
-        }
-      }
-    }
-  }
-  return { loss, dlogits, correct };
-}
-
-function sigmoid(z) {
-  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+  return withArena(exports, (arena) => {
+    const logitsPointer = arena.float64(logits);
+    const labelsPointer = arena.int32(labels);
+    const lossPointer = arena.alloc(8);
+    const correctPointer = arena.alloc(4);
+    const dlogits = arena.alloc(logits.length * 8);
+    const fault = arena.alloc(FAULT_BYTES);
+    const status = exports.ssm_batch_loss(logitsPointer, labelsPointer, count, K, minStd, penaltyFactor,
+      lossPointer, correctPointer, dlogits, fault);
+    if (status !== 0) throwStatus(status, arena.readFault(fault));
+    return {
+      loss: arena.readFloat64(lossPointer, 1)[0],
+      dlogits: arena.readFloat64(dlogits, logits.length),
+      correct: new Int32Array(exports.memory.buffer, correctPointer, 1)[0],
+    };
+  });
 }
 
 /** Norms logged each epoch, from float64 parameters, as the authors log them. */
@@ -334,13 +306,19 @@ export class Adam {
     this.m = new Float64Array(count);
     this.v = new Float64Array(count);
     this.step = 0;
+    // beta1^step and beta2^step as running products: only +, ×, ÷ and sqrt
+    // are used, which round the same in every JavaScript engine.
+    this.power1 = 1;
+    this.power2 = 1;
   }
 
   update(params, grad) {
     const [beta1, beta2] = this.betas;
     this.step += 1;
-    const correction1 = 1 - beta1 ** this.step;
-    const correction2 = 1 - beta2 ** this.step;
+    this.power1 *= beta1;
+    this.power2 *= beta2;
+    const correction1 = 1 - this.power1;
+    const correction2 = 1 - this.power2;
     for (let i = 0; i < params.length; i++) {
       const g = grad[i] + this.weightDecay * params[i];
       this.m[i] = beta1 * this.m[i] + (1 - beta1) * g;
@@ -418,7 +396,7 @@ function yieldToEventLoop() {
 export function evaluate(exports, layout, params, split, { kernel = 'simd' } = {}) {
   checkSplit('split', split, layout.vocab, layout.K === 1 ? 2 : layout.K);
   const logits = tokenLogits(exports, layout, params, split, { kernel });
-  const { loss, correct } = batchLoss(logits, split.labels, layout.K, { penaltyFactor: 0 });
+  const { loss, correct } = batchLoss(exports, logits, split.labels, layout.K, { penaltyFactor: 0 });
   return { accuracy: correct / split.count, loss };
 }
 
@@ -523,7 +501,7 @@ export async function trainModel(data, options = {}) {
       const batch = selectSequences(data.train, order.slice(start, start + recipe.batchSize));
       try {
         const logits = tokenLogits(exports, layout, params, batch, { kernel });
-        const { loss, dlogits } = batchLoss(logits, batch.labels, K, recipe);
+        const { loss, dlogits } = batchLoss(exports, logits, batch.labels, K, recipe);
         const grad = tokenGradient(exports, layout, params, batch, dlogits, { kernel });
         clipGradient(grad, recipe.clipNorm);
         optimizer.update(params, grad);

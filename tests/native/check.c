@@ -358,6 +358,23 @@ static void check_training(int trials) {
         free(params), free(tokens), free(grad), free(grad_plain);
     }
 
+    /* The batch loss: finite for huge logits, rejects bad labels and NaN. */
+    {
+        const double z[4] = {800, -800, 0.5, -3};
+        const int32_t labels[2] = {1, 0}, bad_labels[2] = {1, 2};
+        double loss, dz[4];
+        int32_t correct;
+        ssm_fault fault;
+        const int32_t four[4] = {1, 0, 1, 0};
+        CHECK(ssm_batch_loss(z, four, 4, 1, 0.1, 10, &loss, &correct, dz, &fault) == SSM_OK && isfinite(loss), "binary loss");
+        CHECK(correct == 4, "binary correct %d", correct);
+        CHECK(ssm_batch_loss(z, labels, 2, 2, 0.1, 10, &loss, &correct, dz, &fault) == SSM_OK && isfinite(loss), "two-class loss");
+        CHECK(ssm_batch_loss(z, bad_labels, 2, 2, 0.1, 10, &loss, &correct, dz, &fault) == SSM_ERR_ARGUMENT, "label 2 of 2 classes");
+        CHECK(fault.what == SSM_AT_OPTION && fault.step == 1 && fault.index == 2, "label fault");
+        const double nan[2] = {NAN, 0};
+        CHECK(ssm_batch_loss(nan, labels, 2, 1, 0.1, 10, &loss, &correct, dz, &fault) == SSM_ERR_NONFINITE, "NaN logit");
+    }
+
     /* Misuse of sizes and offsets. */
     double params[64] = {0}, logits[4];
     int32_t tokens[4] = {0, 0, 0, 0}, offsets[3] = {0, 2, 2};
