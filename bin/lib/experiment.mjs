@@ -1,9 +1,11 @@
 // `ssm-lens experiment length|stability`: the length and stability
 // experiments of Honarpisheh et al. (NeurIPS 2025), with training jobs
 // spread over worker threads.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync, mkdirSync, statSync, writeFileSync,
+} from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import { SsmLensError, modelFromStateDict } from '../../wasm/index.mjs';
@@ -67,6 +69,20 @@ function writeOutput(option, path, text) {
     writeFileSync(path, text);
   } catch (error) {
     throw new UsageError(`${option}: cannot write '${path}' (${error.code ?? error.message})`);
+  }
+}
+
+/**
+ * Creates --save's directory and its missing parents. A directory whose
+ * parent exists is made without { recursive: true }: on Node 20 a
+ * recursive mkdir under /proc retries forever instead of failing.
+ */
+function createDirectory(path) {
+  try {
+    if (existsSync(path) && statSync(path).isDirectory()) return;
+    mkdirSync(path, { recursive: !existsSync(dirname(resolve(path))) });
+  } catch (error) {
+    throw new UsageError(`--save: cannot create '${path}' (${error.code ?? error.message})`);
   }
 }
 
@@ -248,13 +264,7 @@ export async function commandExperiment(rest, values) {
     throw renameFields(error);
   }
   // Output paths are checked before training, so that a typo does not lose the runs.
-  if (values.save !== undefined) {
-    try {
-      mkdirSync(values.save, { recursive: true });
-    } catch (error) {
-      throw new UsageError(`--save: cannot create '${values.save}' (${error.code ?? error.message})`);
-    }
-  }
+  if (values.save !== undefined) createDirectory(values.save);
   if (values['log-csv'] !== undefined) writeOutput('--log-csv', values['log-csv'], '');
   const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
   const size = numberValue(values, 'jobs') ?? cores;
