@@ -23,9 +23,10 @@ fi
 mkdir -p bench/build/include
 ln -sfn /usr/include/simde bench/build/include/simde
 
-sources=(core/scan.c core/attention.c core/engine.c core/pooled.c core/bound.c core/sweep.c core/abi.c)
+sources=(core/scan.c core/attention.c core/engine.c core/pooled.c core/bound.c core/sweep.c core/train.c core/loss.c core/abi.c)
 exports=$(printf '_%s,' ssm_forward ssm_attention ssm_attention_pooled ssm_sweep_bound \
-    ssm_compute_norms ssm_compute_bound ssm_struct_size ssm_check_model malloc free)
+    ssm_compute_norms ssm_compute_bound ssm_struct_size ssm_check_model \
+    ssm_token_logits ssm_token_backward ssm_batch_loss malloc free)
 wasm_flags=(
     -std=c11 -O3 -Wno-pass-failed --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH=1
     -sINITIAL_MEMORY=16777216 -sTOTAL_STACK=1048576 -sMAXIMUM_MEMORY=4294967296
