@@ -85,7 +85,7 @@ Examples:
   ssm-lens sweep --model model.json --over s_A --from -0.1 --to 0.1 --points 21 --T 1000`,
   },
   experiment: {
-    summary: "the paper's length and stability experiments: train, evaluate, bound",
+    summary: "train, evaluate and bound models in the paper's length and stability experiments",
     help: EXPERIMENT_HELP,
   },
   convert: {
@@ -362,7 +362,9 @@ async function main(argv) {
   if (values.json && values.csv) throw new UsageError('give either --json or --csv, not both');
 
   const model = await loadModel(values);
-  const sequence = readSequence(values, { vocab: model.vocab || undefined, required: command !== 'sweep' });
+  // bound needs an input only for its length; with --T it takes B_u from the embedding or --B_u.
+  const required = command === 'run' || command === 'attention' || (command === 'bound' && values.T === undefined);
+  const sequence = readSequence(values, { vocab: model.vocab || undefined, required });
   if (sequence.mapping) process.stderr.write(`ssm-lens: --text mapping ${JSON.stringify(sequence.mapping)}\n`);
   await RUNNERS[command](model, sequence, values);
   return 0;
@@ -371,7 +373,10 @@ async function main(argv) {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof UsageError) {
+  if (error?.code === 'EPIPE') {
+    // The reader of standard output closed it (as `| head` does); nothing more to write.
+    process.exitCode = 0;
+  } else if (error instanceof UsageError) {
     process.stderr.write(`ssm-lens: ${error.message}\nRun 'ssm-lens --help' for usage.\n`);
     process.exitCode = 2;
   } else if (error instanceof SsmLensError) {

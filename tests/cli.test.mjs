@@ -248,3 +248,12 @@ test('cli csv outputs for run, attention and bound', { skip }, () => {
   assert.equal(bound[0], 'name,symbol,value,log10,provenance,formula');
   assert.ok(bound.some((line) => line.startsWith('C_F,C_F,')));
 });
+
+test('cli bound needs no input when T is given', () => {
+  const { code, stdout, stderr } = cli('bound', '--random', '--sA', '0.1', '--T', '1e6', '--csv');
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^name,symbol,value,log10,provenance,formula\n/);
+  const missing = cli('bound', '--random');
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /an input is required/);
+});

@@ -20,12 +20,18 @@ test('README example runs and its two numbers agree', () => {
   const source = blocks[0].replaceAll("from 'ssm-lens'", `from '${API}'`);
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
-  const [first, second] = result.stdout.trim().split('\n');
+  const [first, second, third] = result.stdout.trim().split('\n');
   const [logit, rowSum] = first.split(' ').map(Number);
   assert.ok(Math.abs(logit - rowSum) <= 1e-5 * Math.abs(logit) + 1e-6, `logit ${logit}, row sum ${rowSum}`);
   const values = second.split(' ');
   assert.equal(values.length, 5);
   assert.ok(['true', 'false'].includes(values[4]));
+  // The training lines: accuracies that beat chance (0.5), a finite s_A and C_F.
+  const [train, test, sA, capacity] = third.split(' ').map(Number);
+  assert.ok(train > 0.7 && train <= 1, `train accuracy ${train}`);
+  assert.ok(test > 0.7 && test <= 1, `test accuracy ${test}`);
+  assert.ok(Number.isFinite(sA));
+  assert.ok(capacity > 0);
 });
 
 test('README command-line examples run', { skip: existsSync(FIXTURE) ? false : 'fixtures not found' }, () => {

@@ -442,8 +442,8 @@ export function runTrainingJob(job: TrainingJob, hooks?: { onEpoch?: (row: LogRo
 export function runJobs(jobs: TrainingJob[], runner?: Runner): Promise<RunResult[]>;
 export function summarizeLength(runs: RunResult[]): LengthSummary;
 export function summarizeStability(runs: RunResult[]): StabilityRow[];
-export function lengthExperiment(options?: ExperimentOptions, runner?: Runner): Promise<{ kind: 'length'; jobs: number; runs: RunResult[]; summary: LengthSummary }>;
-export function stabilityExperiment(options?: ExperimentOptions, runner?: Runner): Promise<{ kind: 'stability'; jobs: number; runs: RunResult[]; summary: StabilityRow[] }>;
+export function lengthExperiment(options?: ExperimentOptions, runner?: Runner): Promise<{ kind: 'length'; planned: number; runs: RunResult[]; summary: LengthSummary }>;
+export function stabilityExperiment(options?: ExperimentOptions, runner?: Runner): Promise<{ kind: 'stability'; planned: number; runs: RunResult[]; summary: StabilityRow[] }>;
 /** Adam with L2 weight decay added to the gradient, as torch.optim.Adam. */
 export class Adam {
   constructor(count: number, options: { lr: number; betas: [number, number]; eps: number; weightDecay: number });

@@ -308,7 +308,8 @@ export async function runJobs(jobs, { runJob = runTrainingJob, concurrency = 1, 
 }
 
 /**
- * The length experiment: returns { jobs, runs, summary } where summary is
+ * The length experiment: returns { planned, runs, summary } where planned
+ * counts the jobs and summary is
  * summarizeLength(runs). options: task, T ('25:400:25'), seeds (5), sA (0),
  * d, N, train, test, the task's options and the recipe's fields; runner:
  * the options of runJobs.
@@ -316,16 +317,16 @@ export async function runJobs(jobs, { runJob = runTrainingJob, concurrency = 1, 
 export async function lengthExperiment(options = {}, runner = {}) {
   const jobs = experimentJobs('length', options);
   const runs = await runJobs(jobs, runner);
-  return { kind: 'length', jobs: jobs.length, runs, summary: summarizeLength(runs) };
+  return { kind: 'length', planned: jobs.length, runs, summary: summarizeLength(runs) };
 }
 
 /**
- * The stability experiment: returns { jobs, runs, summary } where summary
+ * The stability experiment: returns { planned, runs, summary } where summary
  * is summarizeStability(runs). options as lengthExperiment, with T (250)
  * one length and sA ('-0.1:0.1:0.02') the initial values.
  */
 export async function stabilityExperiment(options = {}, runner = {}) {
   const jobs = experimentJobs('stability', options);
   const runs = await runJobs(jobs, runner);
-  return { kind: 'stability', jobs: jobs.length, runs, summary: summarizeStability(runs) };
+  return { kind: 'stability', planned: jobs.length, runs, summary: summarizeStability(runs) };
 }

@@ -194,7 +194,7 @@ function plusMinus(stat, digits = 3) {
 
 async function writeLength(summary, values) {
   const columns = ['T', 'runs', 'diverged', 'train_mean', 'train_std', 'test_mean', 'test_std',
-    'gap_mean', 'gap_std', 'final_sA_mean', 'final_sA_std', 'log10_C_F_mean', 'gap_bound_mean', 'vacuous'];
+    'gap_mean', 'gap_std', 'final_sA_mean', 'final_sA_std', 'log10_C_F_mean', 'gap_bound_mean', 'vacuous_runs'];
   if (values.csv) {
     await write(csvLine(columns));
     for (const row of summary.rows) {
@@ -229,16 +229,19 @@ async function writeStability(summary, values) {
   }
   const epochs = Math.max(...summary.map((row) => row.curves[0].sA.length - 1));
   const marks = [...new Set([0, 1, 2, 3, 4].map((i) => Math.round((i * epochs) / 4)))];
-  const trajectoryLabel = `s_A at epochs ${marks.join('/')}`;
-  const lines = ['stability experiment: where training took s_A from each initial value (failed: diverged, or training accuracy at most 0.1 above always predicting the most frequent label)',
+  const trajectoryLabel = `mean s_A at epochs ${marks.join('/')}`;
+  const lines = ['stability experiment: where training took s_A from each initial value (failed: diverged, or training accuracy at most 0.1 above always predicting the most frequent label; a diverged run leaves the epoch means after it diverged)',
     `${'s_A0'.padStart(7)} ${'final s_A'.padStart(17)} ${'train'.padStart(7)} ${'test'.padStart(7)} ${'failed'.padStart(7)}  ${trajectoryLabel.padEnd(36)} outcome`];
   for (const row of summary) {
     const outcomes = Object.entries(row.outcomes).map(([name, count]) => (row.runs > 1 ? `${name} (${count})` : name)).join(', ');
     const accuracy = (stat) => (stat.mean === null ? '—' : stat.mean.toFixed(3));
-    // The mean over seeds of s_A at five epochs, for runs that reached them.
+    // The mean over seeds of s_A at five epochs, over the runs that reached them.
     const trajectory = marks.map((epoch) => {
       const values = row.curves.map((curve) => curve.sA[epoch]).filter((v) => v !== undefined);
-      return values.length ? (values.reduce((a, b) => a + b, 0) / values.length).toFixed(3) : '—';
+      if (!values.length) return '—'.padStart(6);
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      // Adding 0 turns -0 into 0, so that a mean that rounds to zero prints as 0.000.
+      return (Number(mean.toFixed(3)) + 0).toFixed(3).padStart(6);
     }).join(' ');
     lines.push(`${String(row.sA0).padStart(7)} ${plusMinus(row.finalSA, 4).padStart(17)} ${accuracy(row.trainAccuracy).padStart(7)} ${accuracy(row.testAccuracy).padStart(7)} ${`${row.failed}/${row.runs}`.padStart(7)}  ${trajectory.padEnd(36)} ${outcomes}`);
   }
