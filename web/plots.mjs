@@ -21,6 +21,19 @@ export function powerOfTen(exponent) {
   return `10${digits}`;
 }
 
+/**
+ * Returns the multiples of step in [lo, hi], each computed as index × step
+ * and rounded to 6 significant digits, so that float noise neither shows in
+ * a label (0.30000000000000004) nor turns 0 into 2.8e-17.
+ */
+function linearTicks(lo, hi, step) {
+  const values = [];
+  for (let index = Math.ceil(lo / step - 1e-9); index * step <= hi + step * 1e-9; index++) {
+    values.push(index === 0 ? 0 : Number((index * step).toPrecision(6)));
+  }
+  return values;
+}
+
 function niceLinearStep(span, count) {
   const raw = span / Math.max(1, count);
   const magnitude = 10 ** Math.floor(Math.log10(raw));
@@ -176,10 +189,8 @@ export class LinePlot {
       }
     } else {
       const step = niceLinearStep(yHi - yLo, Math.max(2, Math.floor(plot.height / 36)));
-      for (let value = Math.ceil(yLo / step) * step; value <= yHi + step * 1e-9; value += step) {
-        // Rounding drops the float noise of the sum, so 0.30000000000000004 is labelled 0.3.
-        const rounded = Number(value.toPrecision(6));
-        yTicks.push([rounded, String(rounded).replace('-', '−')]);
+      for (const value of linearTicks(yLo, yHi, step)) {
+        yTicks.push([value, String(value).replace('-', '−')]);
       }
     }
     context.textAlign = 'right';
@@ -205,8 +216,8 @@ export class LinePlot {
       }
     } else {
       const step = niceLinearStep(xHi - xLo, Math.max(2, Math.floor(plot.width / 60)));
-      for (let value = Math.ceil(xLo / step) * step; value <= xHi + 1e-9; value += step) {
-        ticks.push([value, String(Number(value.toPrecision(6)))]);
+      for (const value of linearTicks(xLo, xHi, step)) {
+        ticks.push([value, String(value).replace('-', '−')]);
       }
     }
     for (const [value, label] of ticks) {
