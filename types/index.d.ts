@@ -413,6 +413,9 @@ export interface RunResult {
   log: LogRow[];
   bound: RunBound;
   seconds: number;
+  /** The first test sequence (the first training one without a test split). */
+  sample: number[];
+  vocab: string[];
   stateDict?: StateDict;
 }
 export interface Statistic { mean: number | null; std: number | null; n: number }

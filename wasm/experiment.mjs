@@ -204,8 +204,15 @@ export async function runTrainingJob(job, hooks = {}) {
     gap: trainAccuracy === null || testAccuracy === null ? null : trainAccuracy - testAccuracy,
     trainLoss: outcome.train?.loss ?? null, testLoss: outcome.test?.loss ?? null,
     finalSA, log: outcome.log, bound: terms, seconds: (Date.now() - started) / 1000,
+    // The first test sequence (or training sequence without a test split), for a view to show.
+    sample: Array.from(firstSequence(data.test.count > 0 ? data.test : data.train)),
+    vocab: data.vocab,
     stateDict: job.keepModel ? outcome.model.toStateDict() : undefined,
   };
+}
+
+function firstSequence(split) {
+  return split.tokens.subarray(split.offsets[0], split.offsets[1]);
 }
 
 function meanAndStd(values) {

@@ -384,9 +384,23 @@ function isDivergence(error) {
   return error instanceof SsmLensError && (error.code === 'overflow' || error.code === 'nonfinite');
 }
 
-/** Lets pending messages (a stop request in a worker) run between epochs. */
+/**
+ * Lets pending messages (a stop request in a worker) run between epochs.
+ * Browsers clamp nested setTimeout calls to 4 ms, so they get a
+ * MessageChannel round trip, which is not clamped.
+ */
 function yieldToEventLoop() {
   if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  if (typeof MessageChannel === 'function') {
+    return new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    });
+  }
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
