@@ -332,14 +332,20 @@ export const LOG_COLUMNS: readonly string[];
 
 export interface Divergence { epoch: number; batch: number | null; message: string }
 
+/** Options of trainModel: the recipe's fields, and where training starts. */
 export interface TrainOptions extends Partial<Recipe> {
+  /** A model with an embedding to start from; otherwise randomModel({ d, N, sA, seed }). */
   model?: Model;
   d?: number;
   N?: number;
+  /** The initial spectral abscissa of a random start (default 0). */
   sA?: number;
+  /** Seeds the random start and the shuffling (default 0). */
   seed?: number;
   kernel?: Kernel;
+  /** Called after each epoch (and once for epoch 0, the initial model). */
   onEpoch?: (row: LogRow) => void;
+  /** Training stops after the current epoch once it is aborted. */
   signal?: AbortSignal;
 }
 export interface TrainOutcome {
@@ -369,10 +375,14 @@ export function batchLoss(exports: WebAssembly.Exports, logits: Float64Array, la
 export function evaluate(exports: WebAssembly.Exports, layout: ParameterLayout, params: Float64Array, split: Split, options?: { kernel?: Kernel }): { accuracy: number; loss: number };
 export function logNorms(layout: ParameterLayout, params: Float64Array): Omit<LogRow, 'epoch' | 'loss' | 'lr'>;
 
+/** Options of the experiments; grids are 'from:to:step', a comma-separated list, a number or an array. */
 export interface ExperimentOptions extends Partial<Recipe> {
   task?: 'majority' | 'listops';
+  /** Lengths (default '25:400:25' for length, '250' for stability). */
   T?: string | number | number[];
+  /** Initial s_A (default '0' for length, '-0.1:0.1:0.02' for stability). */
   sA?: string | number | number[];
+  /** A count n for seeds 0..n-1, or a list (default 5 for length, 1 for stability). */
   seeds?: string | number;
   d?: number;
   N?: number;
@@ -419,6 +429,7 @@ export interface RunResult {
   stateDict?: StateDict;
 }
 export interface Statistic { mean: number | null; std: number | null; n: number }
+/** One T of the length experiment; diverged and vacuous count runs. */
 export interface LengthRow {
   T: number; runs: number; diverged: number;
   trainAccuracy: Statistic; testAccuracy: Statistic; gap: Statistic; finalSA: Statistic;

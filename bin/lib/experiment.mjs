@@ -40,7 +40,8 @@ Options:
   --weight-decay X    Adam's L2 weight decay (default 1e-5)
   --flip P            majority: probability that a 1 in a training sequence
                       becomes 0 (default 0.25)
-  --jobs J            worker threads (default: the number of CPUs)
+  --jobs J            worker threads (default: the number of CPUs); each
+                      holds one job's data and model in memory
   --save DIR          write each trained model to DIR as safetensors
   --log-csv FILE      write every run's per-epoch log (norms, loss, lr) as CSV
   --quiet             no progress lines on standard error
