@@ -193,3 +193,22 @@ test('CLI experiment keeps finished runs when a job fails', () => {
   const batch = cli(['experiment', 'length', '--T', '10', '--batch', '0']);
   assert.match(batch.stderr, /--batch must be an integer/);
 });
+
+test('CLI experiment draws its figure as PNG', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'ssm-lens-figure-'));
+  try {
+    for (const [kind, panels] of [['length', 3], ['stability', 2]]) {
+      const file = join(directory, `${kind}.png`);
+      const { status, stderr } = cli(['experiment', kind, '--T', kind === 'length' ? '10,20' : '10', '--sA', kind === 'length' ? '0' : '-0.1,0.1', '--seeds', '1', '--epochs', '2', '--train', '40', '--test', '20', '--png', file]);
+      assert.equal(status, 0, stderr);
+      const bytes = readFileSync(file);
+      assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      // IHDR: width and height, big-endian, after the signature and the chunk header.
+      assert.equal(bytes.readUInt32BE(16), panels * 520);
+      assert.ok(bytes.readUInt32BE(20) >= 300);
+      assert.match(stderr, new RegExp(`wrote ${file.replaceAll('/', '\\/')}`));
+    }
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});

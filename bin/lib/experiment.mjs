@@ -14,6 +14,8 @@ import {
 } from '../../wasm/experiment.mjs';
 import { LOG_COLUMNS } from '../../wasm/train.mjs';
 import { UsageError } from './input.mjs';
+import { PALETTE, drawPanel, panelRaster } from './plot.mjs';
+import { encodePng } from './png.mjs';
 import {
   csvLine, formatNumber, toJson, write,
 } from './output.mjs';
@@ -44,6 +46,9 @@ Options:
                       holds one job's data and model in memory
   --save DIR          write each trained model to DIR as safetensors
   --log-csv FILE      write every run's per-epoch log (norms, loss, lr) as CSV
+  --png FILE          draw the paper's figure: accuracy, gap and log10 C_F
+                      against T (length), or s_A and the loss against the
+                      epoch (stability)
   --quiet             no progress lines on standard error
   --json              every run with its log and bound, and the summary
   --csv               the summary, one row per T (length) or per s_A (stability)
@@ -52,13 +57,14 @@ Examples:
   ssm-lens experiment stability --task majority --T 250 --sA -0.1:0.1:0.02 --csv`;
 
 // The options of the shared parser that the experiment command reads.
-const SHARED = ['T', 'sA', 'd', 'N', 'json', 'csv', 'help'];
+const SHARED = ['T', 'sA', 'd', 'N', 'json', 'csv', 'help', 'png'];
 
 export const EXPERIMENT_OPTIONS = {
   task: { type: 'string' }, seeds: { type: 'string' }, train: { type: 'string' },
   test: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
   lr: { type: 'string' }, 'weight-decay': { type: 'string' }, flip: { type: 'string' },
   jobs: { type: 'string' }, save: { type: 'string' }, 'log-csv': { type: 'string' },
+  png: { type: 'string' },
   quiet: { type: 'boolean' },
 };
 
@@ -249,6 +255,60 @@ async function writeStability(summary, values) {
   await write(`${lines.join('\n')}\n`);
 }
 
+const PANEL_WIDTH = 520;
+
+/** The length experiment's figure: accuracy, gap and log10 C_F against T. */
+function lengthFigure({ rows, flatness }) {
+  const point = (row, stat) => [row.T, row[stat].mean, row[stat].std ?? 0];
+  const height = 460;
+  const raster = panelRaster(3, PANEL_WIDTH, height);
+  const box = (index) => ({ left: index * PANEL_WIDTH + 8, top: 8, width: PANEL_WIDTH - 16, height: height - 16 });
+  drawPanel(raster, box(0), {
+    title: 'accuracy against T', xTitle: 'T', yTitle: 'accuracy (mean, bars: sd over seeds)',
+    series: [
+      { label: 'train', color: PALETTE[0], points: rows.map((row) => point(row, 'trainAccuracy')) },
+      { label: 'test', color: PALETTE[1], points: rows.map((row) => point(row, 'testAccuracy')) },
+    ],
+  });
+  drawPanel(raster, box(1), {
+    title: 'gap = train - test against T', xTitle: 'T', yTitle: 'gap (mean, bars: sd over seeds)',
+    series: [{ label: 'gap; dashed: its mean over T', color: PALETTE[2], points: rows.map((row) => point(row, 'gap')) }],
+    reference: flatness.meanGap,
+  });
+  drawPanel(raster, box(2), {
+    title: 'log10 C_F of the trained models', xTitle: 'T', yTitle: 'log10 C_F (mean over seeds)',
+    series: [{ label: 'log10 C_F', color: PALETTE[3], points: rows.map((row) => [row.T, row.log10_C_F.mean]) }],
+  });
+  return raster;
+}
+
+/** The stability experiment's figure: s_A and log10 of the loss against the epoch, one line per initial s_A. */
+function stabilityFigure(rows) {
+  const height = 300 + rows.length * 20;
+  const raster = panelRaster(2, PANEL_WIDTH, height);
+  const box = (index) => ({ left: index * PANEL_WIDTH + 8, top: 8, width: PANEL_WIDTH - 16, height: height - 16 });
+  // The mean over seeds at each epoch, over the runs that reached it.
+  const meanCurve = (row, field, transform = (v) => v) => {
+    const epochs = Math.max(...row.curves.map((curve) => curve[field].length));
+    return Array.from({ length: epochs }, (_, epoch) => {
+      const values = row.curves.map((curve) => curve[field][epoch]).filter((v) => v !== undefined && v !== null);
+      return [epoch, values.length ? transform(values.reduce((a, b) => a + b, 0) / values.length) : null];
+    });
+  };
+  const series = (field, transform) => rows.map((row, index) => ({
+    label: `s_A0 = ${row.sA0}`, color: PALETTE[index % PALETTE.length], dash: index >= PALETTE.length ? 6 : 0,
+    points: meanCurve(row, field, transform),
+  }));
+  drawPanel(raster, box(0), {
+    title: 's_A against epoch', xTitle: 'epoch', yTitle: 's_A (dashed: 0)', series: series('sA'), reference: 0,
+  });
+  drawPanel(raster, box(1), {
+    title: 'training loss against epoch', xTitle: 'epoch', yTitle: 'log10 of the mean epoch loss',
+    series: series('loss', Math.log10),
+  });
+  return raster;
+}
+
 /** Runs `ssm-lens experiment KIND`. */
 export async function commandExperiment(rest, values) {
   const [kind, ...extra] = rest;
@@ -270,6 +330,7 @@ export async function commandExperiment(rest, values) {
   // Output paths are checked before training, so that a typo does not lose the runs.
   if (values.save !== undefined) createDirectory(values.save);
   if (values['log-csv'] !== undefined) writeOutput('--log-csv', values['log-csv'], '');
+  if (values.png !== undefined) writeOutput('--png', values.png, '');
   const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
   const size = numberValue(values, 'jobs') ?? cores;
   if (!Number.isInteger(size) || size < 1 || size > 256) {
@@ -301,6 +362,11 @@ export async function commandExperiment(rest, values) {
   if (values.save !== undefined) await saveModels(values.save, runs);
   if (values['log-csv'] !== undefined) writeLogCsv(values['log-csv'], runs);
   const summary = kind === 'length' ? summarizeLength(runs) : summarizeStability(runs);
+  if (values.png !== undefined) {
+    const raster = kind === 'length' ? lengthFigure(summary) : stabilityFigure(summary);
+    writeOutput('--png', values.png, encodePng(raster));
+    if (!values.quiet) process.stderr.write(`ssm-lens: wrote ${values.png} (${raster.width}×${raster.height} pixels)\n`);
+  }
   if (values.json) {
     for (const run of runs) delete run.stateDict;
     await write(`${toJson({ kind, seconds, runs, summary })}\n`);
