@@ -1,6 +1,6 @@
 /*
  * train.c: libFuzzer harness for the training kernels (ssm_token_logits,
- * ssm_token_backward and their plain twins). The input's first bytes choose
+ * ssm_token_backward and their plain twins, and ssm_batch_loss). The input's first bytes choose
  * the sizes, the sequence lengths (zero allowed, which must be rejected) and
  * the tokens (out-of-range ones allowed); the rest are raw float32 bits
  * widened to the float64 parameters, so NaN, Infinity, subnormals and huge
@@ -86,6 +86,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const int edge = forward == SSM_ERR_OVERFLOW || forward_plain == SSM_ERR_OVERFLOW ||
                      backward == SSM_ERR_OVERFLOW || backward_plain == SSM_ERR_OVERFLOW;
     if (!edge && (forward != forward_plain || backward != backward_plain || forward != backward)) FAIL();
+
+    /* The loss of successful logits, with labels that may be out of range. */
+    if (forward == SSM_OK) {
+        int32_t labels[4];
+        for (int32_t i = 0; i < count; i++) labels[i] = (int32_t)(next_byte(&r) % (K + 2));
+        double loss, dz[12];
+        int32_t correct;
+        const double min_std = (next_byte(&r) % 5) * 0.05, factor = next_byte(&r) % 20;
+        const ssm_status status = ssm_batch_loss(logits, labels, count, K, min_std, factor, &loss, &correct, dz, &fault);
+        if (status == SSM_OK) {
+            require_finite(&loss, 1);
+            require_finite(dz, (size_t)(count * K));
+            if (correct < 0 || correct > count) FAIL();
+        } else if (status != SSM_ERR_ARGUMENT) {
+            FAIL(); /* finite logits can only be rejected for their labels */
+        }
+    }
 
     /* Values agree where both succeed and stay well inside the float64 range. */
     double largest = 0;
