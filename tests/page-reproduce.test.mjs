@@ -163,6 +163,25 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
     }, id);
   }
 
+  /** Returns the number of pixels of a canvas drawn in the colour of the CSS custom property (within 8 per channel). */
+  function countColorPixels(page, id, property) {
+    return page.evaluate(([canvasId, name]) => {
+      const canvas = document.getElementById(canvasId);
+      if (canvas.width === 0) return 0;
+      const probe = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
+      probe.fillStyle = getComputedStyle(canvas).getPropertyValue(name).trim();
+      probe.fillRect(0, 0, 1, 1);
+      const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let count = 0;
+      for (let i = 0; i < pixels.length; i += 4) {
+        const close = Math.abs(pixels[i] - r) <= 8 && Math.abs(pixels[i + 1] - g) <= 8 && Math.abs(pixels[i + 2] - b) <= 8;
+        if (close && pixels[i + 3] > 200) count++;
+      }
+      return count;
+    }, [id, property]);
+  }
+
   /** Waits until the page has no Web Worker left; fails after 2 s. Playwright drops a worker on its close event, which follows terminate(). */
   async function assertNoWorkers(page, message) {
     const deadline = Date.now() + 2000;
@@ -312,8 +331,11 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
       await fillSettings(page, 'length', {
         T: '100:400:50', seeds: '5', epochs: '40', train: '1000', test: '1000', workers: '2',
       });
-      await page.click('#reproduce-run');
+      // Run by keyboard: the focus moves from the disabled Run button to Stop.
+      await page.focus('#reproduce-run');
+      await page.keyboard.press('Enter');
       assert.equal(await page.isEnabled('#reproduce-stop'), true);
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'reproduce-stop', 'focus after Run');
       // Wait for the first finished run, so that there are partial results to keep.
       await page.locator('#reproduce-table tbody tr').first().waitFor({ timeout: 20000 });
       const started = Date.now();
@@ -322,10 +344,19 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
       const elapsed = Date.now() - started;
       assert.ok(elapsed < 2000, `stopping took ${elapsed} ms`);
 
-      assert.match(await page.textContent('#reproduce-status'), /^Stopped after \d+ of 35 runs/);
-      const progress = await page.evaluate(() => document.getElementById('reproduce-progress').value);
-      assert.ok(progress >= 1, `progress ${progress} after stop`);
-      assert.ok(progress < 35, `progress ${progress} after stop`);
+      const status = await page.textContent('#reproduce-status');
+      assert.match(status, /^Stopped after \d+ of 35 runs/);
+      const finished = Number(status.match(/^Stopped after (\d+)/)[1]);
+      const progress = await page.evaluate(() => {
+        const bar = document.getElementById('reproduce-progress');
+        return { value: bar.value, text: bar.getAttribute('aria-valuetext') };
+      });
+      assert.ok(finished >= 1, `${finished} runs finished before stop`);
+      assert.ok(finished < 35, `${finished} runs finished before stop`);
+      // The stopped runs are left out, so the bar counts the finished runs only, as the status line does.
+      assert.equal(progress.value, finished, 'progress bar after stop');
+      assert.equal(progress.text, `${finished} of 35 runs done`);
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'reproduce-run', 'focus after the run ended');
       assert.ok(await page.locator('#reproduce-table tbody tr').count() >= 1, 'the finished runs disappeared');
       assert.equal(await page.isEnabled('#reproduce-stop'), false);
       await assertNoWorkers(page, 'a worker is still running after stop');
@@ -343,11 +374,12 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
 
   test('bad settings name their field', async () => {
     const cases = [
-      { kind: 'length', fields: { T: 'abc' }, field: 'T', message: /T: 'abc' in 'abc' is not a number/ },
+      { kind: 'length', fields: { T: 'abc' }, field: 'T', message: /T: 'abc' is not a number/ },
       { kind: 'length', fields: { T: '25:400:0' }, field: 'T', message: /T: the step must be positive/ },
       { kind: 'length', fields: { sA: '-0.1,0' }, field: 'sA', message: /one s_A, got 2 values/ },
-      { kind: 'stability', fields: { T: '100,200' }, field: 'T', message: /runs at one T, got 2 values/ },
-      { kind: 'length', fields: { seeds: 'x' }, field: 'seeds', message: /seeds: 'x'/ },
+      { kind: 'length', fields: { seeds: 'x' }, field: 'seeds', message: /^Seeds: 'x'/ },
+      { kind: 'length', fields: { sA: 'x' }, field: 'sA', message: /^Initial s_A: 'x' is not a number\.$/ },
+      { kind: 'stability', fields: { T: '100,200' }, field: 'T', message: /^The stability experiment runs at one T, got 2 values/ },
       { kind: 'length', fields: { epochs: '0' }, field: 'epochs', message: /Epochs must be an integer from 1 to 10000, got 0/ },
       { kind: 'length', fields: { train: '' }, field: 'train', message: /Training sequences is empty/ },
     ];
@@ -362,6 +394,16 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
         assert.equal(await page.getAttribute(`#reproduce-${field}`, 'aria-invalid'), 'true', `${field} is not marked`);
         assert.equal(await page.isEnabled('#reproduce-run'), true);
         assert.equal(page.workers().length, 0, 'a worker started for invalid settings');
+      }
+      // A number field holding text that is not a number reports an empty value, with validity.badInput set.
+      for (const text of ['1e', '--5', '1e999']) {
+        await page.click('#reproduce-defaults');
+        await page.fill('#reproduce-epochs', '');
+        await page.focus('#reproduce-epochs');
+        await page.keyboard.type(text);
+        await page.click('#reproduce-run');
+        assert.match(await page.textContent('#reproduce-error'), /^Epochs is not a number: type an integer from 1 to 10000\.$/, `message for ${text}`);
+        assert.equal(await page.getAttribute('#reproduce-epochs', 'aria-invalid'), 'true');
       }
       // A valid run clears the message and the mark.
       await page.click('#reproduce-defaults');
@@ -415,6 +457,18 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
       await fillSettings(page, 'length', SMALL_LENGTH.fields);
       await page.click('#reproduce-run');
       await waitForRunEnd(page);
+      // Bound settings unlike the run's, which Open must replace.
+      await page.evaluate(() => {
+        const set = (id, value) => {
+          const control = document.getElementById(id);
+          control.value = value;
+          control.dispatchEvent(new Event('input', { bubbles: true }));
+        };
+        set('bound-norms', 'frobenius');
+        set('bound-delta', '0.2');
+        set('bound-input-norm', 'sequence');
+        set('bound-m', '7');
+      });
       const before = await heatmapHash(page);
 
       await page.selectOption('#reproduce-run-select', '0');
@@ -429,8 +483,14 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
       assert.match(await page.textContent('#model-summary'), /d = 4, N = 4, 1 logit, vocabulary of 2 tokens/);
       assert.equal(await page.inputValue('#sequence'), firstTest);
       assert.equal(await page.inputValue('#bound-m'), String(job.train));
+      assert.equal(await page.inputValue('#bound-delta'), '0.05');
+      assert.equal(await page.inputValue('#bound-norms'), 'spectral');
+      assert.equal(await page.inputValue('#bound-input-norm'), 'vocabulary');
       assert.notEqual(await waitForHeatmapChange(page, before), before, 'the heatmap did not redraw');
-      assert.match(await page.textContent('#reproduce-open-status'), new RegExp(`Opened ${fileName.replaceAll('.', '\\.')}`));
+      const openStatus = await page.textContent('#reproduce-open-status');
+      assert.match(openStatus, new RegExp(`^Opened ${fileName.replaceAll('.', '\\.')}`));
+      assert.match(openStatus, /m = 200, δ = 0\.05, spectral norms, B_u over the vocabulary/);
+      assert.doesNotMatch(openStatus, /C_F can differ/, 'a majority run has T = its input length');
 
       // The bound table shows the trained model's terms: the run's T, m and C_F.
       await page.waitForFunction((name) => document.getElementById('model-summary').textContent.includes(name)
@@ -438,6 +498,85 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
       const shownCapacity = Number(await page.getAttribute('#bound-table tr[data-term="C_F"] data', 'value'));
       assertSame(shownCapacity, expected.C_F, 'C_F in the bound table');
       assert.equal(expected.C_F, run.bound.C_F, 'the loaded model has the run\'s bound');
+    });
+  });
+
+  test('diverged runs show no accuracy', async () => {
+    await withPage(async (page) => {
+      // s_A(0) = 5 at T = 50 overflows in the first batch, and the initial parameters overflow in evaluation too.
+      await fillSettings(page, 'stability', {
+        T: '50', sA: '5', seeds: '1', epochs: '2', train: '50', test: '50', workers: '1',
+      });
+      await page.click('#reproduce-run');
+      await waitForRunEnd(page);
+
+      const status = await page.textContent('#reproduce-status');
+      assert.match(status, /1 run diverged \(a parameter became NaN or Infinity\); it has no accuracy/);
+      const option = await page.textContent('#reproduce-run-select option');
+      assert.match(option, /: no accuracy \(diverged in epoch 1\), final s_A \+5$/);
+      for (const text of [status, option, await page.textContent('#reproduce-table')]) assert.doesNotMatch(text, /\bnull\b/);
+      // Its curve is the single point s_A = 5 at epoch 0, drawn as a dot.
+      assert.ok(await countColorPixels(page, 'plot-reproduce-sA', '--plot-positive') >= 20, 'no dot for the diverged run');
+
+      // A row whose mean covers only some of its runs names how many.
+      const cells = await page.evaluate(async () => {
+        const { renderStabilityTable } = await import('./reproduce-views.mjs');
+        const table = document.createElement('table');
+        table.append(document.createElement('thead'), document.createElement('tbody'));
+        const none = { mean: null, std: null, n: 0 };
+        renderStabilityTable(table, [{
+          sA0: 0.1,
+          runs: 2,
+          finalSA: { mean: 0.2, std: 0.1, n: 2 },
+          trainAccuracy: { mean: 0.38, std: null, n: 1 },
+          testAccuracy: none,
+          failed: 1,
+          outcomes: { diverged: 1, 'rose above 0': 1 },
+        }]);
+        const text = (column) => table.querySelector(`td[data-column="${column}"]`).textContent;
+        return { train: text('trainAccuracy'), test: text('testAccuracy'), finalSA: text('finalSA') };
+      });
+      assert.equal(cells.train, '0.38 (1 of 2 runs)');
+      assert.equal(cells.test, '–');
+      assert.match(cells.finalSA, /^\+0\.2 ± 0\.1$/);
+    });
+  });
+
+  test('stop before a result clears the curves', async () => {
+    await withPage(async (page) => {
+      await fillSettings(page, 'stability', {
+        T: '250', sA: '-0.1', seeds: '1', epochs: '40', train: '1000', test: '1000', workers: '1',
+      });
+      await page.click('#reproduce-run');
+      await page.waitForFunction(() => /epoch [1-9]\d* of 40/.test(document.getElementById('reproduce-status').textContent));
+      await page.click('#reproduce-stop');
+      await waitForRunEnd(page, 5000);
+
+      assert.match(await page.textContent('#reproduce-status'), /^Stopped after 0 of 1 runs .* Stopped during training and left out: s_A\(0\) = −0\.1, T = 250, seed 0 at epoch \d+\.$/);
+      assert.equal(await page.locator('#plot-reproduce-stability-legend li').count(), 0, 'the legend still lists the stopped run');
+      assert.equal(await countDrawnPixels(page, 'plot-reproduce-sA'), 0, 'the stopped run\'s curve is still drawn');
+      assert.equal(await page.evaluate(() => document.getElementById('reproduce-progress').getAttribute('aria-valuetext')), '0 of 1 runs done');
+    });
+  });
+
+  test('stop timeout names the terminated run', async () => {
+    await withPage(async (page) => {
+      // Generating 10⁸ tokens for each split takes seconds, with no message from the worker.
+      await fillSettings(page, 'length', {
+        T: '20000', seeds: '1', epochs: '1', train: '5000', test: '5000', workers: '1',
+      });
+      await page.click('#reproduce-run');
+      await page.waitForFunction(() => /T = 20000, seed 0 \(generating data\)/.test(document.getElementById('reproduce-status').textContent));
+      // The elapsed time is redrawn without news from the worker.
+      const first = await page.textContent('#reproduce-status');
+      await page.waitForTimeout(1200);
+      assert.notEqual(await page.textContent('#reproduce-status'), first, 'the status line did not change in 1.2 s');
+
+      await page.click('#reproduce-stop');
+      await waitForRunEnd(page, 5000);
+      assert.match(await page.textContent('#reproduce-status'),
+        /^Stopped after 0 of 1 runs \([\d.]+ s\)\. Terminated after the 1\.5 s stop timeout and left out: T = 20000, seed 0 (before its first epoch|at epoch 0)\.$/);
+      await assertNoWorkers(page, 'the worker was not terminated');
     });
   });
 });

@@ -455,6 +455,7 @@ export function experimentJobs(kind: 'length' | 'stability', options?: Experimen
 export function runTrainingJob(job: TrainingJob, hooks?: { onEpoch?: (row: LogRow) => void; signal?: AbortSignal }): Promise<RunResult>;
 export function runJobs(jobs: TrainingJob[], runner?: Runner): Promise<RunResult[]>;
 export function summarizeLength(runs: RunResult[]): LengthSummary;
+export function gapFlatness(rows: LengthRow[]): LengthSummary['flatness'];
 export function summarizeStability(runs: RunResult[]): StabilityRow[];
 export function lengthExperiment(options?: ExperimentOptions, runner?: Runner): Promise<{ kind: 'length'; planned: number; runs: RunResult[]; summary: LengthSummary }>;
 export function stabilityExperiment(options?: ExperimentOptions, runner?: Runner): Promise<{ kind: 'stability'; planned: number; runs: RunResult[]; summary: StabilityRow[] }>;

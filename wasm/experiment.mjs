@@ -46,7 +46,8 @@ export function parseGrid(name, text) {
   const parseOne = (part) => {
     const value = Number(part.trim());
     if (part.trim() === '' || !Number.isFinite(value)) {
-      throw new SsmLensError(`${name}: '${part}' in '${text}' is not a number`);
+      const where = part.trim() === text.trim() ? '' : ` in '${text}'`;
+      throw new SsmLensError(`${name}: '${part}'${where} is not a number`);
     }
     return value;
   };
@@ -248,10 +249,20 @@ export function summarizeLength(runs) {
       vacuous: bounds.filter((b) => b.vacuous).length,
     };
   });
+  return { rows, flatness: gapFlatness(rows) };
+}
+
+/**
+ * Returns { meanGap, maxDeviation }: the mean over rows of each row's mean
+ * gap, and the largest distance of a row's mean gap from it (both null
+ * when no row has a gap).
+ */
+export function gapFlatness(rows) {
   const gaps = rows.map((row) => row.gap.mean).filter((g) => g !== null);
-  const meanGap = gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null;
-  const deviation = gaps.length ? gaps.reduce((largest, g) => Math.max(largest, Math.abs(g - meanGap)), 0) : null;
-  return { rows, flatness: { meanGap, maxDeviation: deviation } };
+  if (gaps.length === 0) return { meanGap: null, maxDeviation: null };
+  const meanGap = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+  const maxDeviation = gaps.reduce((largest, g) => Math.max(largest, Math.abs(g - meanGap)), 0);
+  return { meanGap, maxDeviation };
 }
 
 /** Per-initial-s_A rows of the stability experiment. */

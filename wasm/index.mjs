@@ -18,6 +18,6 @@ export {
   majorityTask, listopsTask, listopsValue, formatTokens, taskData,
 } from './tasks.mjs';
 export {
-  EXPERIMENT_DEFAULTS, FAILED_MARGIN, experimentJobs, lengthExperiment, parseGrid, parseSeeds,
+  EXPERIMENT_DEFAULTS, FAILED_MARGIN, experimentJobs, gapFlatness, lengthExperiment, parseGrid, parseSeeds,
   runJobs, runTrainingJob, stabilityExperiment, summarizeLength, summarizeStability,
 } from './experiment.mjs';

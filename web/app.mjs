@@ -138,12 +138,14 @@ function scheduleSecondary(generation) {
 /**
  * Makes a model trained in the Reproduce view the page's model through the
  * model-file path (so the summary names the file), with input as the page's
- * input and m as the bound's training samples. The variant is reset, so the
- * views show the model as trained.
+ * input and bound ({ m, delta, norms, inputNorm }) as the bound settings.
+ * The variant is reset, so the views show the model as trained.
  */
-async function openTrainedModel({ file, input, m }) {
+async function openTrainedModel({ file, input, bound }) {
   if (input !== null) inputPanel.applyState({ format: 'ids', input });
-  boundPanel.controls.m.value = String(m);
+  boundPanel.applyState({
+    m: String(bound.m), confidence: String(bound.delta), norms: bound.norms, inputNorm: bound.inputNorm,
+  });
   modelPanel.setVariant({ step: 'selective', A: 'on', shift: '0' });
   try {
     // The file control then names the file, as if the user had chosen it.

@@ -19,11 +19,17 @@ export function isExpectedError(error) {
 
 /**
  * Returns message ending in a full stop. The first letter stays as it is,
- * because messages may start with a name such as d or a file name.
+ * because messages may start with a name such as d or a file name
+ * (capitalizeFirst is for messages that start with an ordinary word).
  */
 export function withFullStop(message) {
   const text = String(message).trim();
   return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/** Returns text with its first letter in upper case. */
+export function capitalizeFirst(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Shows error's message in element; an error the page does not expect is also logged with its stack. */
@@ -53,11 +59,19 @@ export function markInvalid(control, invalid) {
   else control.removeAttribute('aria-invalid');
 }
 
-/** Reads a number control; throws InputError naming the value and its range. */
+/**
+ * Reads a number control; throws InputError naming the value and its range.
+ * An <input type="number"> holding text that is not a number (1e, --5 or
+ * 1e999) reports an empty value with validity.badInput set, so that case
+ * gets its own message instead of "is empty".
+ */
 export function readNumber(control, { name, min, max, integer }) {
   const text = control.value.trim();
   const value = Number(text);
   const kind = integer ? 'an integer' : 'a number';
+  if (control.validity?.badInput) {
+    throw new InputError(`${name} is not a number: type ${kind} from ${min} to ${max}.`, control);
+  }
   if (text === '') {
     throw new InputError(`${name} is empty: type ${kind} from ${min} to ${max}.`, control);
   }

@@ -48,7 +48,9 @@ function niceLinearStep(span, count) {
  * (a line-dash array), width, x (values), y (log10 values, or plain values
  * on a linear y axis; NaN for a gap) }, and optionally alpha (the line's
  * opacity), points (true to mark every point with a dot) and lower, upper
- * (arrays beside y: a shaded band, for mean ± std).
+ * (arrays beside y: a shaded band, for mean ± std). A point without a
+ * finite neighbour is marked with a dot even without points, because a
+ * line through one point draws nothing.
  */
 export class LinePlot {
   /**
@@ -79,6 +81,7 @@ export class LinePlot {
    *   shade    { from, to (log10 y), label } drawn as a hatched band (the vacuous region)
    *   lines    [{ y (log10), label }] horizontal reference lines
    *   marker   { x, label } a vertical line (the current T)
+   *   note     text written in the plot's top left corner
    */
   setData(data) {
     this.data = data;
@@ -147,6 +150,7 @@ export class LinePlot {
     for (const series of this.data.series) this.drawSeries(theme, series, toX, toY);
     context.restore();
     this.drawMarker(theme, plot, toX);
+    this.drawNote(theme, plot);
     context.strokeStyle = theme.frame;
     context.lineWidth = 1;
     context.strokeRect(plot.x - 0.5, plot.y - 0.5, plot.width + 1, plot.height + 1);
@@ -286,13 +290,15 @@ export class LinePlot {
       drawing = true;
     }
     context.stroke();
-    if (series.points) {
-      for (let i = 0; i < series.x.length; i++) {
-        if (!Number.isFinite(series.y[i])) continue;
-        context.beginPath();
-        context.arc(toX(series.x[i]), clampedY(series.y[i]), 3, 0, 2 * Math.PI);
-        context.fill();
-      }
+    for (let i = 0; i < series.x.length; i++) {
+      if (!Number.isFinite(series.y[i])) continue;
+      const isolated = !Number.isFinite(series.y[i - 1]) && !Number.isFinite(series.y[i + 1]);
+      if (!series.points && !isolated) continue;
+      // An isolated point gets a larger dot, because it may sit on the plot's edge (epoch 0), half clipped.
+      const radius = isolated ? Math.max(4, (series.width ?? 2) + 2) : 3;
+      context.beginPath();
+      context.arc(toX(series.x[i]), clampedY(series.y[i]), radius, 0, 2 * Math.PI);
+      context.fill();
     }
     context.restore();
   }
@@ -331,6 +337,18 @@ export class LinePlot {
       context.lineTo(toX(series.x[i]), clampedY(series.lower[i]));
       context.stroke();
     }
+    context.restore();
+  }
+
+  drawNote(theme, plot) {
+    const { note } = this.data;
+    if (!note) return;
+    const context = this.context;
+    context.save();
+    context.fillStyle = theme.text;
+    context.textAlign = 'left';
+    context.textBaseline = 'top';
+    context.fillText(note, plot.x + 4, plot.y + 3, plot.width - 8);
     context.restore();
   }
 

@@ -21,8 +21,9 @@ export function defaultWorkerCount() {
 
 /**
  * A run of jobs in workers. Hooks, each called with the job's index:
- *   onStart(index)            a worker started the job
- *   onEpoch(index, row)       one row of the job's per-epoch log
+ *   onStart(index)            the job was sent to a worker
+ *   onRunning(index)          the worker received it and is generating its data
+ *   onEpoch(index, row)       one row of the job's per-epoch log (epoch 0 follows the data generation)
  *   onResult(index, result)   the job finished (result.stopped after stop())
  * `done` resolves, once every worker has ended, with
  * { stopped, error, failedIndex, unfinished }, where unfinished lists the
@@ -33,11 +34,13 @@ export function defaultWorkerCount() {
  */
 export class TrainingPool {
   constructor(jobs, {
-    workerCount = defaultWorkerCount(), onStart, onEpoch, onResult,
+    workerCount = defaultWorkerCount(), onStart, onRunning, onEpoch, onResult,
     workerUrl = new URL('./reproduce-worker.mjs', import.meta.url),
   }) {
     this.jobs = jobs;
-    this.hooks = { onStart, onEpoch, onResult };
+    this.hooks = {
+      onStart, onRunning, onEpoch, onResult,
+    };
     this.workerUrl = workerUrl;
     this.workerCount = Math.max(1, Math.min(workerCount, MAX_WORKERS, jobs.length));
     this.next = 0;
@@ -97,7 +100,9 @@ export class TrainingPool {
 
   receive(slot, message) {
     if (this.ended || message?.id !== slot.index) return;
-    if (message.type === 'epoch') {
+    if (message.type === 'started') {
+      this.hooks.onRunning?.(message.id);
+    } else if (message.type === 'epoch') {
       this.hooks.onEpoch?.(message.id, message.row);
     } else if (message.type === 'result') {
       if (!message.result.stopped) this.finishedJobs.add(message.id);

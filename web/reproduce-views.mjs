@@ -9,6 +9,8 @@ const TRAIN_STYLE = { color: '--plot-negative', dash: [], width: 2 };
 const TEST_STYLE = { color: '--plot-positive', dash: [7, 4], width: 2 };
 const GAP_STYLE = { color: '--plot-current', dash: [], width: 2 };
 const CAPACITY_STYLE = { color: '--plot-current', dash: [], width: 2 };
+// The largest number of T values whose points the length plots mark with dots.
+const MAX_DOTTED_POINTS = 200;
 // Dash patterns of the stability curves, by rank of |s_A(0)| within its sign.
 const STABILITY_DASHES = [[], [7, 4], [2, 3], [10, 3, 2, 3], [4, 2], [1, 2]];
 
@@ -18,27 +20,74 @@ export function formatSigned(value) {
   return `${value > 0 ? '+' : ''}${formatValue(value)}`;
 }
 
-/** Returns "mean ± std" for a { mean, std, n } summary, or '–' when no run has a value. */
-function formatMeanStd({ mean, std, n }, format = formatNumber) {
+/**
+ * Returns "mean ± std" for a { mean, std, n } summary, or '–' when no run
+ * has a value. When runs (the runs of the row) is larger than n, the text
+ * adds how many runs the mean covers, as in "0.38 (1 of 2 runs)", because
+ * a diverged run can have no accuracy.
+ */
+function formatMeanStd({ mean, std, n }, format = formatNumber, runs = n) {
   if (n === 0 || mean === null) return '–';
-  if (n === 1) return format(mean);
-  return `${format(mean)} ± ${formatNumber(std)}`;
+  const text = n === 1 ? format(mean) : `${format(mean)} ± ${formatNumber(std)}`;
+  return n < runs ? `${text} (${n} of ${runs} runs)` : text;
 }
 
 /** Creates a table cell with the mean ± std as text and the exact mean in a <data> element. */
-function statisticCell(column, statistic, format) {
-  const text = formatMeanStd(statistic, format);
+function statisticCell(column, statistic, format, runs) {
+  const text = formatMeanStd(statistic, format, runs);
   const content = statistic.n === 0 ? text : element('data', { value: String(statistic.mean) }, text);
   return element('td', { 'data-column': column }, content);
 }
 
-/** Fills table's head with titles and its body with rows; each cell gets its column title as data-label for the narrow-screen layout. */
-function fillTable(table, titles, rows) {
-  table.tHead.replaceChildren(element('tr', {}, ...titles.map((title) => element('th', { scope: 'col' }, title))));
-  for (const row of rows) {
-    Array.from(row.cells).forEach((cell, i) => cell.setAttribute('data-label', titles[i]));
+// The <tr> built for each summary row object. RunSummary keeps the object of
+// a row whose runs did not change, so its element is reused, not rebuilt.
+const rowElements = new WeakMap();
+
+/**
+ * Makes parent's children the nodes, in order, with the fewest DOM moves:
+ * nodes that stay are not touched, so a table of thousands of rows that
+ * gains one costs one insertion.
+ */
+export function syncChildren(parent, nodes) {
+  const keep = new Set(nodes);
+  for (const child of [...parent.children]) {
+    if (!keep.has(child)) child.remove();
   }
-  table.tBodies[0].replaceChildren(...rows);
+  let current = parent.firstElementChild;
+  for (const node of nodes) {
+    if (node === current) current = current.nextElementSibling;
+    else parent.insertBefore(node, current);
+  }
+}
+
+/**
+ * Fills table's head with titles and its body with a row per summary row,
+ * built by buildRow unless built before. Each cell gets its column title
+ * as data-label for the narrow-screen layout.
+ */
+function fillTable(table, titles, summaryRows, buildRow) {
+  const head = titles.join('\n');
+  if (table.dataset.columns !== head) {
+    table.dataset.columns = head;
+    table.tHead.replaceChildren(element('tr', {}, ...titles.map((title) => element('th', { scope: 'col' }, title))));
+  }
+  const rows = summaryRows.map((summaryRow) => {
+    let row = rowElements.get(summaryRow);
+    if (!row) {
+      row = buildRow(summaryRow);
+      Array.from(row.cells).forEach((cell, i) => cell.setAttribute('data-label', titles[i]));
+      rowElements.set(summaryRow, row);
+    }
+    return row;
+  });
+  syncChildren(table.tBodies[0], rows);
+}
+
+/** Empties table's head and body. */
+export function clearTable(table) {
+  delete table.dataset.columns;
+  table.tHead.replaceChildren();
+  table.tBodies[0].replaceChildren();
 }
 
 /** Returns "1 of 5" style counts. */
@@ -54,22 +103,22 @@ function countOf(count, total) {
  */
 export function renderLengthTable(table, summary) {
   const titles = ['T', 'Runs', 'Train accuracy', 'Test accuracy', 'Gap (train − test)', 'Final s_A', 'log₁₀ C_F', 'Gap bound'];
-  fillTable(table, titles, summary.rows.map((row) => {
+  fillTable(table, titles, summary.rows, (row) => {
     const runs = row.diverged ? `${row.runs} (${row.diverged} diverged)` : String(row.runs);
     let gapBound;
     if (row.vacuous === row.runs) gapBound = element('span', { className: 'vacuous' }, `vacuous (${countOf(row.vacuous, row.runs)})`);
-    else if (row.vacuous > 0) gapBound = element('span', {}, formatMeanStd(row.gap_bound), element('span', { className: 'vacuous' }, `, vacuous in ${countOf(row.vacuous, row.runs)}`));
-    else gapBound = formatMeanStd(row.gap_bound);
+    else if (row.vacuous > 0) gapBound = element('span', {}, formatMeanStd(row.gap_bound, formatNumber, row.runs), element('span', { className: 'vacuous' }, `, vacuous in ${countOf(row.vacuous, row.runs)}`));
+    else gapBound = formatMeanStd(row.gap_bound, formatNumber, row.runs);
     return element('tr', { 'data-t': row.T },
       element('th', { scope: 'row' }, String(row.T)),
       element('td', { 'data-column': 'runs' }, runs),
-      statisticCell('trainAccuracy', row.trainAccuracy),
-      statisticCell('testAccuracy', row.testAccuracy),
-      statisticCell('gap', row.gap, formatSigned),
-      statisticCell('finalSA', row.finalSA, formatSigned),
-      statisticCell('log10_C_F', row.log10_C_F),
+      statisticCell('trainAccuracy', row.trainAccuracy, formatNumber, row.runs),
+      statisticCell('testAccuracy', row.testAccuracy, formatNumber, row.runs),
+      statisticCell('gap', row.gap, formatSigned, row.runs),
+      statisticCell('finalSA', row.finalSA, formatSigned, row.runs),
+      statisticCell('log10_C_F', row.log10_C_F, formatNumber, row.runs),
       element('td', { 'data-column': 'gapBound' }, gapBound));
-  }));
+  });
 }
 
 /**
@@ -79,18 +128,18 @@ export function renderLengthTable(table, summary) {
  */
 export function renderStabilityTable(table, summary) {
   const titles = ['Initial s_A', 'Runs', 'Final s_A', 'Train accuracy', 'Test accuracy', 'Failed', 'Outcome'];
-  fillTable(table, titles, summary.map((row) => {
+  fillTable(table, titles, summary, (row) => {
     const outcomes = Object.entries(row.outcomes)
       .map(([name, count]) => (row.runs === 1 ? name : `${name} (${count})`)).join(', ');
     return element('tr', { 'data-sa0': row.sA0 },
       element('th', { scope: 'row' }, formatSigned(row.sA0)),
       element('td', { 'data-column': 'runs' }, String(row.runs)),
-      statisticCell('finalSA', row.finalSA, formatSigned),
-      statisticCell('trainAccuracy', row.trainAccuracy),
-      statisticCell('testAccuracy', row.testAccuracy),
+      statisticCell('finalSA', row.finalSA, formatSigned, row.runs),
+      statisticCell('trainAccuracy', row.trainAccuracy, formatNumber, row.runs),
+      statisticCell('testAccuracy', row.testAccuracy, formatNumber, row.runs),
       element('td', { 'data-column': 'failed', className: row.failed ? 'vacuous' : null }, countOf(row.failed, row.runs)),
       element('td', { 'data-column': 'outcome' }, outcomes));
-  }));
+  });
 }
 
 /** Returns [lo, hi] padded by a tenth of the span; a single value gets ±pad. */
@@ -127,9 +176,11 @@ const upperOf = (statistic) => (statistic.n > 0 ? statistic.mean + statistic.std
 export function lengthPlotData(summary, { vacuousLog10 = null, m = null } = {}) {
   const T = summary.rows.map((row) => row.T);
   const xRange = T.length > 1 ? [T[0], T.at(-1)] : [T[0] - 1, T[0] + 1];
+  // Dots at thousands of T values would only thicken the line and slow the drawing.
+  const points = T.length <= MAX_DOTTED_POINTS;
   const seriesOf = (key, style) => ({
     ...style,
-    points: true,
+    points,
     x: T,
     y: summary.rows.map((row) => meanOf(row[key])),
     lower: summary.rows.map((row) => lowerOf(row[key])),
@@ -142,7 +193,7 @@ export function lengthPlotData(summary, { vacuousLog10 = null, m = null } = {}) 
   const { meanGap } = summary.flatness;
   const gapRange = paddedRange([...gapSeries.lower, ...gapSeries.upper, 0], { pad: 0.05 });
 
-  const capacitySeries = { ...CAPACITY_STYLE, points: true, x: T, y: summary.rows.map((row) => meanOf(row.log10_C_F)) };
+  const capacitySeries = { ...CAPACITY_STYLE, points, x: T, y: summary.rows.map((row) => meanOf(row.log10_C_F)) };
   const capacityValues = capacitySeries.y.filter(Number.isFinite);
   const hasThreshold = Number.isFinite(vacuousLog10);
   const capacityLo = Math.floor(Math.min(...capacityValues, hasThreshold ? vacuousLog10 : Infinity) - 0.5);
@@ -188,8 +239,11 @@ export function stabilityStyle(sA0, starts) {
  * Returns the LinePlot data of the stability experiment: s_A against the
  * epoch (one line per run, styled by its initial s_A, with s_A = 0 as a
  * reference line) and the training loss against the epoch (as log10). curves:
- * [{ sA0, sA: [per epoch], loss: [per epoch] }], finished and in progress.
- * epochs: the length of the x axis.
+ * [{ sA0, sA: [per epoch], loss: [per epoch], divergedEpoch }], finished and
+ * in progress, where divergedEpoch is the epoch in which a finished run
+ * diverged (or null). A run that diverged in epoch 1 has only its initial
+ * s_A (a point, which the plot marks) and no loss, which the loss plot's
+ * note names. epochs: the length of the x axis.
  */
 export function stabilityPlotData(curves, epochs) {
   const starts = [...new Set(curves.map((curve) => curve.sA0))].sort((a, b) => a - b);
@@ -203,6 +257,9 @@ export function stabilityPlotData(curves, epochs) {
     x: curve.loss.map((_, epoch) => epoch),
     y: curve.loss.map((value) => (value === null || !(value > 0) ? NaN : Math.log10(value))),
   }));
+  const noLoss = curves.filter((curve) => curve.divergedEpoch && !curve.loss.some((value) => value > 0));
+  const note = noLoss.length === 0 ? null
+    : `No loss to draw for ${[...new Set(noLoss.map((curve) => `s_A(0) = ${formatSigned(curve.sA0)} (diverged in epoch ${curve.divergedEpoch})`))].join(', ')}`;
   return {
     starts,
     sA: {
@@ -215,6 +272,7 @@ export function stabilityPlotData(curves, epochs) {
       series: lossSeries,
       xRange,
       yRange: decadeRange(lossSeries.flatMap((series) => series.y)),
+      note,
     },
   };
 }

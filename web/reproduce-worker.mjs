@@ -5,6 +5,7 @@
 //   { type: 'run', id, job }   train job (an object from experimentJobs)
 //   { type: 'stop' }           stop the job in progress after its current epoch
 // Messages to the page:
+//   { type: 'started', id }           the worker received the job and starts generating its data
 //   { type: 'epoch', id, row }        one row of the job's per-epoch log
 //   { type: 'result', id, result }    the runTrainingJob result (stopped: true after a stop)
 //   { type: 'error', id, error }      { name, message, stack, expected } of a failed job
@@ -14,6 +15,7 @@ let controller = null;
 
 async function run({ id, job }) {
   controller = new AbortController();
+  self.postMessage({ type: 'started', id });
   try {
     const result = await runTrainingJob(job, {
       signal: controller.signal,
