@@ -129,6 +129,19 @@ COLD static ssm_status check_batch(const double *params, const token_layout *lay
     return SSM_OK;
 }
 
+/* The checks every entry point starts with: sizes, then the batch. */
+COLD static ssm_status begin_call(const double *params, int32_t V, int32_t d, int32_t N,
+                                  int32_t K, const int32_t *tokens, const int32_t *offsets,
+                                  int32_t count, token_layout *layout, int32_t *longest,
+                                  ssm_fault *fault) {
+    ssm_set_fault(fault, SSM_AT_NONE, -1, -1);
+    if (!layout_of(V, d, N, K, layout)) {
+        ssm_set_fault(fault, SSM_AT_SIZE, -1, -1);
+        return SSM_ERR_SHAPE;
+    }
+    return check_batch(params, layout, tokens, offsets, count, longest, fault);
+}
+
 /* malloc for count doubles, or NULL when the size does not fit. */
 static double *alloc_doubles(uint64_t count) {
     if (count == 0 || count > (uint64_t)SIZE_MAX / sizeof(double) / 2) {
@@ -363,14 +376,10 @@ static void scan_sequence(const token_tables *tables, size_t M, const int32_t *s
 ssm_status ssm_token_logits(const double *params, int32_t V, int32_t d, int32_t N,
                             int32_t K, const int32_t *tokens, const int32_t *offsets,
                             int32_t count, double *logits, ssm_fault *fault) {
-    ssm_set_fault(fault, SSM_AT_NONE, -1, -1);
     token_layout layout;
-    if (!layout_of(V, d, N, K, &layout)) {
-        ssm_set_fault(fault, SSM_AT_SIZE, -1, -1);
-        return SSM_ERR_SHAPE;
-    }
     int32_t longest = 0;
-    ssm_status status = check_batch(params, &layout, tokens, offsets, count, &longest, fault);
+    ssm_status status = begin_call(params, V, d, N, K, tokens, offsets, count, &layout,
+                                   &longest, fault);
     if (status != SSM_OK) {
         return status;
     }
@@ -433,14 +442,10 @@ ssm_status ssm_token_backward(const double *params, int32_t V, int32_t d, int32_
                               int32_t K, const int32_t *tokens, const int32_t *offsets,
                               int32_t count, const double *dlogits, double *grad,
                               ssm_fault *fault) {
-    ssm_set_fault(fault, SSM_AT_NONE, -1, -1);
     token_layout layout;
-    if (!layout_of(V, d, N, K, &layout)) {
-        ssm_set_fault(fault, SSM_AT_SIZE, -1, -1);
-        return SSM_ERR_SHAPE;
-    }
     int32_t longest = 0;
-    ssm_status status = check_batch(params, &layout, tokens, offsets, count, &longest, fault);
+    ssm_status status = begin_call(params, V, d, N, K, tokens, offsets, count, &layout,
+                                   &longest, fault);
     if (status != SSM_OK) {
         return status;
     }
@@ -533,14 +538,10 @@ ssm_status ssm_token_logits_plain(const double *params, int32_t V, int32_t d,
                                   int32_t N, int32_t K, const int32_t *tokens,
                                   const int32_t *offsets, int32_t count,
                                   double *logits, ssm_fault *fault) {
-    ssm_set_fault(fault, SSM_AT_NONE, -1, -1);
     token_layout layout;
-    if (!layout_of(V, d, N, K, &layout)) {
-        ssm_set_fault(fault, SSM_AT_SIZE, -1, -1);
-        return SSM_ERR_SHAPE;
-    }
     int32_t longest = 0;
-    ssm_status status = check_batch(params, &layout, tokens, offsets, count, &longest, fault);
+    ssm_status status = begin_call(params, V, d, N, K, tokens, offsets, count, &layout,
+                                   &longest, fault);
     if (status != SSM_OK) {
         return status;
     }
@@ -581,14 +582,10 @@ ssm_status ssm_token_backward_plain(const double *params, int32_t V, int32_t d,
                                     const int32_t *offsets, int32_t count,
                                     const double *dlogits, double *grad,
                                     ssm_fault *fault) {
-    ssm_set_fault(fault, SSM_AT_NONE, -1, -1);
     token_layout layout;
-    if (!layout_of(V, d, N, K, &layout)) {
-        ssm_set_fault(fault, SSM_AT_SIZE, -1, -1);
-        return SSM_ERR_SHAPE;
-    }
     int32_t longest = 0;
-    ssm_status status = check_batch(params, &layout, tokens, offsets, count, &longest, fault);
+    ssm_status status = begin_call(params, V, d, N, K, tokens, offsets, count, &layout,
+                                   &longest, fault);
     if (status != SSM_OK) {
         return status;
     }

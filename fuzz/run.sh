@@ -23,7 +23,7 @@ sources="core/scan.c core/attention.c core/engine.c core/pooled.c core/bound.c c
 for harness in kernels bound train; do
     # shellcheck disable=SC2086
     clang -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-        -DSSM_LENS_SIMDE -Icore $sources "fuzz/$harness.c" -lm -o "fuzz/build/$harness"
+        -DSSM_LENS_SIMDE -Icore -Ifuzz $sources "fuzz/$harness.c" -lm -o "fuzz/build/$harness"
     mkdir -p "fuzz/corpus/$harness"
     if [ "$mode" = replay ]; then
         "fuzz/build/$harness" -runs=0 "fuzz/corpus/$harness"

@@ -15,25 +15,10 @@
 #include <string.h>
 
 #include "ssm_lens.h"
-
-/* Stops on a broken contract, saying which line found it. */
-#define FAIL() (fprintf(stderr, "contract broken at %s:%d\n", __FILE__, __LINE__), abort())
-
-typedef struct reader {
-    const uint8_t *data;
-    size_t size, at;
-} reader;
-
-static uint8_t next_byte(reader *r) {
-    return r->at < r->size ? r->data[r->at++] : 0;
-}
+#include "reader.h"
 
 static double next_value(reader *r) {
-    uint32_t bits = 0;
-    for (int i = 0; i < 4; i++) bits = bits << 8 | next_byte(r);
-    float value;
-    memcpy(&value, &bits, sizeof value);
-    return (double)value;
+    return (double)next_float(r);
 }
 
 static void require_finite(const double *values, size_t count) {
