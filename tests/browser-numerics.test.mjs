@@ -7,8 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './browser.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PATH;
 const FIXTURES = new URL('../../shared/fixtures/', import.meta.url);
 const NAMES = ['authors-majority-T100-seed1', 'authors-listops-T100-seed1'];
 
@@ -47,7 +48,7 @@ async function compute(modelBytes, cases, modulePath) {
 
 test('fixtures are bit-identical in Node and Chromium', { skip, timeout: 120000 }, async () => {
   const server = await startServer({ port: 0 });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${server.address().port}/bench/browser.html`);

@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 
 import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './browser.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'node_modules', '.bin');
 const FIXTURE = fileURLToPath(new URL('../../shared/fixtures/authors-listops-T100-seed1/', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PATH;
 
 const tools = ['tsc', 'esbuild'].filter((tool) => !existsSync(join(BIN, tool)));
 const skip = tools.length ? `${tools.join(' and ')} not installed; run npm install` : false;
@@ -143,7 +144,7 @@ test('bundled page runs in Chromium', { skip: skip || (!existsSync(CHROMIUM) && 
   writeFileSync(join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><title>bundle</title><pre id="out"></pre><script type="module" src="page.js"></script>');
 
   const server = await startServer({ port: 0, root: site });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
     const errors = [];

@@ -3,32 +3,16 @@
 // need playwright-core and Debian's chromium, and are skipped without them.
 // Screenshots go to $ARTIFACTS_DIR (default tmp/artifacts/ in the repository).
 import assert from 'node:assert/strict';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, loadBrowserSetup } from './browser.mjs';
 import { randomModel } from '../wasm/index.mjs';
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
 const REPOSITORY = fileURLToPath(new URL('..', import.meta.url));
 const ARTIFACTS_DIR = process.env.ARTIFACTS_DIR ?? path.join(REPOSITORY, 'tmp', 'artifacts');
-
-/** Returns { chromium } from playwright-core, or { skip } with what to install. */
-async function loadBrowserSetup() {
-  let chromium;
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch {
-    return { skip: 'playwright-core is not installed: run `npm install` (it is in devDependencies)' };
-  }
-  try {
-    await access(CHROMIUM_PATH, constants.X_OK);
-  } catch {
-    return { skip: `${CHROMIUM_PATH} is missing: install Debian's chromium package (apt-get install -y chromium)` };
-  }
-  return { chromium };
-}
 
 const browserSetup = await loadBrowserSetup();
 
@@ -56,7 +40,7 @@ describe('<ssm-lens-view>', { skip: browserSetup.skip }, () => {
     browser = await browserSetup.chromium.launch({
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      args: CHROMIUM_ARGS,
     });
     await mkdir(ARTIFACTS_DIR, { recursive: true });
   });

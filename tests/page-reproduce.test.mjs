@@ -5,35 +5,19 @@
 // that the stop test interrupts. With SSM_LENS_DOC_IMAGES=1 the screenshot
 // in docs/page.md is also written to docs/images/reproduce.png.
 import assert from 'node:assert/strict';
-import { access, constants, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, loadBrowserSetup } from './browser.mjs';
 import {
   bound, experimentJobs, modelFromStateDict, runTrainingJob, taskData,
 } from '../wasm/index.mjs';
 import { RUN_COLUMNS } from '../web/reproduce-views.mjs';
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
 const DOC_IMAGES_DIR = fileURLToPath(new URL('../docs/images/', import.meta.url));
 const WRITE_DOC_IMAGES = process.env.SSM_LENS_DOC_IMAGES === '1';
-
-/** Returns { chromium } from playwright-core, or { skip } with what to install. */
-async function loadBrowserSetup() {
-  let chromium;
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch {
-    return { skip: 'playwright-core is not installed: run `npm install` (it is in devDependencies)' };
-  }
-  try {
-    await access(CHROMIUM_PATH, constants.X_OK);
-  } catch {
-    return { skip: `${CHROMIUM_PATH} is missing: install Debian's chromium package (apt-get install -y chromium)` };
-  }
-  return { chromium };
-}
 
 const browserSetup = await loadBrowserSetup();
 
@@ -79,7 +63,7 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
     browser = await browserSetup.chromium.launch({
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      args: CHROMIUM_ARGS,
     });
     lengthRuns = [];
     for (const job of experimentJobs('length', { ...SMALL_LENGTH.options, keepModel: true })) lengthRuns.push(await runTrainingJob(job));

@@ -6,35 +6,19 @@
 // in the repository, which git ignores); with SSM_LENS_DOC_IMAGES=1 the
 // ones shown in docs/page.md are also written to docs/images/.
 import assert from 'node:assert/strict';
-import { access, constants, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, loadBrowserSetup } from './browser.mjs';
 import {
   bound, createModel, randomModel,
 } from '../wasm/index.mjs';
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
 const DEFAULT_SEQUENCE = '0110100110';
 const DEFAULT_MODEL = { sA: 0, d: 4, N: 4, vocab: 2, seed: 0 };
-
-/** Returns { chromium } from playwright-core, or { skip } with what to install. */
-async function loadBrowserSetup() {
-  let chromium;
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch {
-    return { skip: 'playwright-core is not installed: run `npm install` (it is in devDependencies)' };
-  }
-  try {
-    await access(CHROMIUM_PATH, constants.X_OK);
-  } catch {
-    return { skip: `${CHROMIUM_PATH} is missing: install Debian's chromium package (apt-get install -y chromium)` };
-  }
-  return { chromium };
-}
 
 const browserSetup = await loadBrowserSetup();
 
@@ -169,7 +153,7 @@ describe('web page', { skip: browserSetup.skip }, () => {
     browser = await browserSetup.chromium.launch({
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      args: CHROMIUM_ARGS,
     });
     await mkdir(ARTIFACTS_DIR, { recursive: true });
   });
