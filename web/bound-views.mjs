@@ -7,7 +7,7 @@ import { envelopes, sweep, table1 } from '../wasm/index.mjs';
 import { formatValue } from './heatmap.mjs';
 import { withSpectralAbscissa } from './models.mjs';
 import { element, formatNumber } from './panels.mjs';
-import { powerOfTen } from './plots.mjs';
+import { lineSample, powerOfTen } from './plots.mjs';
 
 /** The s_A values that the length plots compare with the current model. */
 export const COMPARED_SPECTRAL_ABSCISSAS = Object.freeze([-0.1, 0, 0.1]);
@@ -129,25 +129,6 @@ export function renderLegend(list, curves, key, symbol, T) {
   list.replaceChildren(...items);
 }
 
-/** Returns an inline SVG line in a curve's colour and dash, for legends. */
-function lineSample({ color, dash, width }) {
-  const namespace = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(namespace, 'svg');
-  svg.setAttribute('width', '36');
-  svg.setAttribute('height', '10');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.classList.add('line-sample');
-  const line = document.createElementNS(namespace, 'line');
-  line.setAttribute('x1', '1');
-  line.setAttribute('y1', '5');
-  line.setAttribute('x2', '35');
-  line.setAttribute('y2', '5');
-  line.setAttribute('stroke', `var(${color})`);
-  line.setAttribute('stroke-width', String(width));
-  if (dash.length) line.setAttribute('stroke-dasharray', dash.join(' '));
-  svg.append(line);
-  return svg;
-}
 
 /** Returns plot series for the length curves of one quantity (key: 'log10C_F' or 'log10S2'). */
 export function curveSeries(curves, key) {

@@ -379,3 +379,26 @@ export class LinePlot {
     this.data = null;
   }
 }
+
+/** Returns an inline SVG line in a plot's colour, dash, width and opacity, for legends. */
+export function lineSample({
+  color, dash = [], width = 2, alpha = 1,
+}) {
+  const namespace = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(namespace, 'svg');
+  svg.setAttribute('width', '36');
+  svg.setAttribute('height', '10');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.classList.add('line-sample');
+  const line = document.createElementNS(namespace, 'line');
+  line.setAttribute('x1', '1');
+  line.setAttribute('y1', '5');
+  line.setAttribute('x2', '35');
+  line.setAttribute('y2', '5');
+  line.setAttribute('stroke', `var(${color})`);
+  line.setAttribute('stroke-width', String(width));
+  line.setAttribute('stroke-opacity', String(alpha));
+  if (dash.length) line.setAttribute('stroke-dasharray', dash.join(' '));
+  svg.append(line);
+  return svg;
+}
