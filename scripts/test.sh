@@ -24,19 +24,21 @@ if [ ! -x /usr/bin/chromium ]; then
     fi
 fi
 
-# The sanitizer test builds the core natively with clang through SIMDe.
+# The sanitizer test builds the core natively with clang through SIMDe; the
+# training test compares steps with PyTorch (Debian's python3-torch).
 missing=""
 command -v clang >/dev/null 2>&1 || missing="$missing clang"
 dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || missing="$missing libclang-rt-14-dev"
 [ -f /usr/include/simde/wasm/simd128.h ] || missing="$missing libsimde-dev"
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing="$missing python3-torch"
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "test.sh: installing$missing for the sanitizer test" >&2
+        echo "test.sh: installing$missing for the sanitizer and PyTorch tests" >&2
         apt-get update -q >/dev/null
         # shellcheck disable=SC2086
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null
     else
-        echo "test.sh:$missing not found; the sanitizer test will be skipped (sudo apt-get install$missing)" >&2
+        echo "test.sh:$missing not found; the tests that need them will be skipped (sudo apt-get install$missing)" >&2
     fi
 fi
 
