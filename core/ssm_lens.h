@@ -45,7 +45,7 @@ typedef enum ssm_status {
     SSM_OK = 0,
     SSM_ERR_SHAPE = 1,     /* a size is zero, negative or above SSM_MAX_* */
     SSM_ERR_NONFINITE = 2, /* NaN or Infinity in an input or parameter */
-    SSM_ERR_OVERFLOW = 3,  /* a result exceeds the float32 range */
+    SSM_ERR_OVERFLOW = 3,  /* a result exceeds the float32 range (float64 for the training functions) */
     SSM_ERR_ALLOC = 4,     /* malloc failed */
     SSM_ERR_ARGUMENT = 5   /* an option is out of its range */
 } ssm_status;
@@ -298,7 +298,8 @@ ssm_status ssm_token_logits_plain(const double *params, int32_t V, int32_t d,
  * a loss with respect to each sequence's logits, writes grad (the packed
  * layout) = sum over sequences of dlogits · d logits / d params. Work
  * memory: the states of the longest sequence (its length × d × N values)
- * and, for ssm_token_backward, 5 tables of V × d × N values. The plain twin
+ * and, for ssm_token_backward, per vocabulary entry 4 tables of d × N
+ * values, 3 of N values and 2 single values. The plain twin
  * recomputes delta, B and C at every step. */
 ssm_status ssm_token_backward(const double *params, int32_t V, int32_t d, int32_t N,
                               int32_t K, const int32_t *tokens, const int32_t *offsets,

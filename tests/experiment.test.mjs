@@ -213,3 +213,13 @@ test('CLI experiment draws its figure as PNG', () => {
     rmSync(directory, { recursive: true, force: true });
   }
 });
+
+test('CLI experiment without a test split and with ListOps options', () => {
+  const noTest = cli(['experiment', 'stability', '--T', '10', '--sA', '0', '--epochs', '2', '--train', '50', '--test', '0']);
+  assert.equal(noTest.status, 0, noTest.stderr);
+  assert.match(noTest.stderr, /\[1\/1\] T=10 s_A0=0 seed=0: train [0-9.]+ test —/);
+  const listops = cli(['experiment', 'length', '--task', 'listops', '--T', '50', '--spread', '3', '--max-depth', '6', '--max-args', '4', '--seeds', '1', '--epochs', '1', '--train', '60', '--test', '20', '--quiet', '--csv']);
+  assert.equal(listops.status, 0, listops.stderr);
+  assert.match(listops.stdout, /\n50,1,0,/);
+  assert.throws(() => experimentJobs('length', { epoch: 3 }), /unknown experiment option 'epoch'/);
+});

@@ -495,7 +495,7 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
       await waitForRunEnd(page);
 
       const status = await page.textContent('#reproduce-status');
-      assert.match(status, /1 run diverged \(a parameter became NaN or Infinity\); it has no accuracy/);
+      assert.match(status, /1 run diverged \(the logits, the gradient or a parameter left the float64 range\); it has no accuracy/);
       const option = await page.textContent('#reproduce-run-select option');
       assert.match(option, /: no accuracy \(diverged in epoch 1\), final s_A \+5$/);
       for (const text of [status, option, await page.textContent('#reproduce-table')]) assert.doesNotMatch(text, /\bnull\b/);

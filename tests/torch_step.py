@@ -1,9 +1,8 @@
 """Training steps of the authors' recipe in PyTorch, float64: an independent
 reference for tests/torch.test.mjs.
 
-Reads one JSON object from standard input: sizes d, N, V, the initial
-parameters (lists by name), batches of token rows and labels, and the
-recipe. Writes the parameters after every step, flattened in ssm-lens's
+Reads one JSON object from standard input: the initial parameters (lists
+by name), batches of token rows and labels, and the recipe. Writes the parameters after every step, flattened in ssm-lens's
 packed order (embedding, A, W_B, W_C, q, p, w), and each step's loss.
 """
 import json

@@ -383,7 +383,7 @@ export interface ExperimentOptions extends Partial<Recipe> {
   /** Initial s_A (default '0' for length, '-0.1:0.1:0.02' for stability). */
   sA?: string | number | number[];
   /** A count n for seeds 0..n-1, or a list (default 5 for length, 1 for stability). */
-  seeds?: string | number;
+  seeds?: string | number | number[];
   d?: number;
   N?: number;
   train?: number;
@@ -450,7 +450,7 @@ export interface Runner {
 export const EXPERIMENT_DEFAULTS: Readonly<{ task: 'majority'; d: number; N: number; train: number; test: number }>;
 export const FAILED_MARGIN: number;
 export function parseGrid(name: string, text: string | number | number[]): number[];
-export function parseSeeds(seeds: string | number): number[];
+export function parseSeeds(seeds: string | number | number[]): number[];
 export function experimentJobs(kind: 'length' | 'stability', options?: ExperimentOptions): TrainingJob[];
 export function runTrainingJob(job: TrainingJob, hooks?: { onEpoch?: (row: LogRow) => void; signal?: AbortSignal }): Promise<RunResult>;
 export function runJobs(jobs: TrainingJob[], runner?: Runner): Promise<RunResult[]>;

@@ -9,7 +9,6 @@
 import { bound } from './bound.mjs';
 import { SsmLensError, checkNumber, describe } from './errors.mjs';
 import { taskData } from './tasks.mjs';
-import { deriveSeed } from './random.mjs';
 import { RECIPE, trainModel } from './train.mjs';
 
 /** Defaults of both experiments: the authors' majority set-up. */
@@ -22,6 +21,9 @@ const RECIPE_FIELDS = Object.keys(RECIPE);
 // Task options passed through to the generators, by task.
 const TASK_FIELDS = { majority: ['flip'], listops: ['spread', 'maxDepth', 'maxArgs', 'pad'] };
 const ALL_TASK_FIELDS = Object.values(TASK_FIELDS).flat();
+const EXPERIMENT_OPTIONS = new Set([
+  ...Object.keys(EXPERIMENT_DEFAULTS), 'T', 'sA', 'seeds', 'keepModel', ...RECIPE_FIELDS, ...ALL_TASK_FIELDS,
+]);
 // More jobs than this is almost surely a mistyped grid.
 const MAX_JOBS = 100000;
 
@@ -92,6 +94,11 @@ function checkDistinct(name, values) {
 export function experimentJobs(kind, options = {}) {
   if (kind !== 'length' && kind !== 'stability') {
     throw new SsmLensError(`experiment must be 'length' or 'stability', got ${describe(kind)}`);
+  }
+  for (const key of Object.keys(options ?? {})) {
+    if (!EXPERIMENT_OPTIONS.has(key)) {
+      throw new SsmLensError(`unknown experiment option '${key}'; expected one of ${[...EXPERIMENT_OPTIONS].join(', ')}`);
+    }
   }
   const settings = { ...EXPERIMENT_DEFAULTS, ...options };
   const lengths = parseGrid('T', settings.T ?? (kind === 'length' ? '25:400:25' : '250'));
@@ -165,8 +172,7 @@ export async function runTrainingJob(job, hooks = {}) {
     T: job.T, train: job.train, test: job.test, seed: job.seed, ...job.taskOptions,
   });
   const outcome = await trainModel(data, {
-    // The model's initialization draws from its own stream, not the data's.
-    ...job.recipe, d: job.d, N: job.N, sA: job.sA, seed: deriveSeed(job.seed, 1),
+    ...job.recipe, d: job.d, N: job.N, sA: job.sA, seed: job.seed,
     onEpoch: hooks.onEpoch, signal: hooks.signal,
   });
 
@@ -200,7 +206,8 @@ export async function runTrainingJob(job, hooks = {}) {
     epochs: outcome.epochs, stopped: outcome.stopped, diverged: outcome.diverged,
     chance,
     failed: Boolean(outcome.diverged) || trainAccuracy === null || trainAccuracy <= chance + FAILED_MARGIN,
-    outcome: stabilityOutcome(job.sA, finalSA, outcome.diverged),
+    // Against the logged start: s_A0 as the float32 model stores it.
+    outcome: stabilityOutcome(outcome.log[0].s_A, finalSA, outcome.diverged),
     trainAccuracy, testAccuracy,
     gap: trainAccuracy === null || testAccuracy === null ? null : trainAccuracy - testAccuracy,
     trainLoss: outcome.train?.loss ?? null, testLoss: outcome.test?.loss ?? null,
@@ -308,12 +315,13 @@ export async function runJobs(jobs, { runJob = runTrainingJob, concurrency = 1, 
       const index = next++;
       try {
         results[index] = await runJob(jobs[index]);
+        done += 1;
+        onProgress?.({ done, total: jobs.length, job: jobs[index], result: results[index] });
       } catch (error) {
+        // A failing progress callback stops the run like a failing job.
         failure ??= error;
         return;
       }
-      done += 1;
-      onProgress?.({ done, total: jobs.length, job: jobs[index], result: results[index] });
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));

@@ -125,7 +125,7 @@ function flipOnes(tokens, flip, random) {
  * maxDepth is always a digit. Otherwise it has 2..maxArgs arguments, each a
  * node one level deeper, and an operator drawn after them. The root is at
  * depth 1. Tokens have no parentheses, as in the authors' loader, so
- * `[MAX 2 9 [MIN 4 7 ] 0 ]` is one sequence of length 8.
+ * `[MAX 2 9 [MIN 4 7 ] 0 ]` is one sequence of length 9.
  *
  * Rejection sampling keeps trees whose length L satisfies
  * T − spread < L < T + spread and that differ from every tree kept before,

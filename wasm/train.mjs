@@ -149,9 +149,12 @@ function checkCall(layout, params, split) {
 function checkBatchMemory(layout, split) {
   let longest = 0;
   for (let i = 0; i < split.count; i++) longest = Math.max(longest, split.offsets[i + 1] - split.offsets[i]);
-  // States of the longest sequence plus five per-token tables, in float64.
-  const bytes = 8 * (longest * (layout.d * layout.N + 2 * layout.N + 2) + 5 * layout.vocab * layout.d * layout.N)
-    + 4 * split.tokens.length;
+  // In float64, an upper bound for both kernels: the states of the longest
+  // sequence (the plain twin keeps 2 + 2N more per step), and the per-token
+  // tables (4 of V×d×N, 3 of V×N and 2 of V).
+  const M = layout.d * layout.N;
+  const perToken = 4 * M + 3 * layout.N + 2;
+  const bytes = 8 * (longest * (M + 2 * layout.N + 2) + layout.vocab * perToken) + 4 * split.tokens.length;
   if (bytes > 3 * 2 ** 30) {
     throw new SsmLensError(`batch: its longest sequence (${longest} tokens) with d·N = ${layout.d * layout.N} states needs about ${(bytes / 2 ** 30).toFixed(1)} GiB of WebAssembly memory, above the 3 GiB limit; use shorter sequences or fewer states`, { code: 'shape' });
   }
@@ -215,7 +218,7 @@ function throwTrainingStatus(status, fault, layout) {
     throw new SsmLensError(`parameter ${name} ${problem} at flat index ${entry}`, { code: status === 3 ? 'overflow' : 'nonfinite' });
   }
   if (fault.what === 5) {
-    throw new SsmLensError(`overflow: the logits of sequence ${fault.step} exceed the float64 range; the state grows like e^(s_A·Λ[t]) when s_A > 0, so training diverged`, { code: 'overflow', step: fault.step });
+    throw new SsmLensError(`overflow: the logits of sequence ${fault.step} exceed the float64 range; with s_A > 0 the state grows like e^(s_A·Λ[t])`, { code: 'overflow', step: fault.step });
   }
   throwStatus(status, fault);
 }
@@ -365,7 +368,10 @@ export function clipGradient(grad, maxNorm) {
   for (const g of grad) largest = Math.max(largest, Math.abs(g));
   let squares = 0;
   if (largest > 0 && Number.isFinite(largest)) {
-    for (const g of grad) squares += (g / largest) ** 2;
+    for (const g of grad) {
+      const ratio = g / largest;
+      squares += ratio * ratio;
+    }
   }
   const norm = largest === 0 ? 0 : largest * Math.sqrt(squares);
   if (!Number.isFinite(norm)) {
@@ -442,7 +448,8 @@ function resolveRecipe(options) {
  * cross-entropy; more trains K = classes logits).
  * options: the fields of RECIPE, and
  *   model     a Model to start from (with an embedding), or else
- *   d, N, sA, seed   for randomModel with the authors' initialization
+ *   d, N, sA  for randomModel with the authors' initialization, seeded
+ *             from seed (which also seeds the shuffling)
  *   onEpoch(row)     called after each epoch with the log row
  *   signal           an AbortSignal; training stops after the current epoch
  *   kernel           'simd' (default) or 'plain'
@@ -474,10 +481,16 @@ export async function trainModel(data, options = {}) {
   const K = classes === 2 ? 1 : classes;
   const vocabSize = Array.isArray(data.vocab) ? data.vocab.length : data.vocab;
 
+  // The initialization and, from its seed, the shuffling draw from streams
+  // of their own, so that a task generated with the same seed shares no draws.
+  const initSeed = deriveSeed(options.seed ?? 0, 1);
   let initial = options.model;
   if (!initial) {
-    const { d = 4, N = 4, sA = 0, seed = 0 } = options;
-    initial = await randomModel({ d, N, sA, seed, vocab: vocabSize, K });
+    const { d = 4, N = 4, sA = 0 } = options;
+    if (!Array.isArray(data.vocab) && !Number.isInteger(data.vocab)) {
+      throw new SsmLensError(`data.vocab must be the task's vocabulary (an array) or its size, got ${describe(data.vocab)}`);
+    }
+    initial = await randomModel({ d, N, sA, seed: initSeed, vocab: vocabSize, K });
   }
   const { layout, params } = packParameters(initial);
   if (layout.K !== K) {
@@ -494,7 +507,7 @@ export async function trainModel(data, options = {}) {
     factor: recipe.plateauFactor, patience: recipe.plateauPatience, threshold: recipe.plateauThreshold,
   });
   // The shuffling stream is separate from the model's and the data's seeds.
-  const random = mulberry32(deriveSeed(options.seed ?? 0, 2));
+  const random = mulberry32(deriveSeed(initSeed, 2));
   const order = Array.from({ length: data.train.count }, (_, i) => i);
 
   const log = [{ epoch: 0, ...logNorms(layout, params), loss: null, lr: optimizer.lr }];

@@ -106,7 +106,7 @@ function describeDiverged(results) {
   const withAccuracy = diverged.filter((result) => result.trainAccuracy !== null).length;
   const without = diverged.length - withAccuracy;
   const runs = (count) => `${count} ${count === 1 ? 'run' : 'runs'}`;
-  let text = `${runs(diverged.length)} diverged (a parameter became NaN or Infinity)`;
+  let text = `${runs(diverged.length)} diverged (the logits, the gradient or a parameter left the float64 range)`;
   if (without === 0) text += `; ${withAccuracy === 1 ? 'its' : 'their'} accuracy is that of the last finite parameters.`;
   else if (withAccuracy === 0) text += `; ${without === 1 ? 'it has' : 'they have'} no accuracy, because the logits overflow with the last finite parameters too.`;
   else text += `; ${runs(withAccuracy)} of them show the accuracy of the last finite parameters, and ${runs(without)} none, because the logits overflow with those parameters too.`;

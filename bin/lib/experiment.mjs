@@ -42,6 +42,10 @@ Options:
   --weight-decay X    Adam's L2 weight decay (default 1e-5)
   --flip P            majority: probability that a 1 in a training sequence
                       becomes 0 (default 0.25)
+  --spread S          listops: lengths lie strictly between T - S and T + S
+                      (default 5)
+  --max-depth D       listops: the deepest nesting of operators (default 10)
+  --max-args A        listops: the most arguments of one operator (default 10)
   --jobs J            worker threads (default: the number of CPUs); each
                       holds one job's data and model in memory
   --save DIR          write each trained model to DIR as safetensors
@@ -63,6 +67,7 @@ export const EXPERIMENT_OPTIONS = {
   task: { type: 'string' }, seeds: { type: 'string' }, train: { type: 'string' },
   test: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
   lr: { type: 'string' }, 'weight-decay': { type: 'string' }, flip: { type: 'string' },
+  spread: { type: 'string' }, 'max-depth': { type: 'string' }, 'max-args': { type: 'string' },
   jobs: { type: 'string' }, save: { type: 'string' }, 'log-csv': { type: 'string' },
   png: { type: 'string' },
   quiet: { type: 'boolean' },
@@ -112,6 +117,7 @@ function experimentOptions(values) {
   const numeric = {
     d: 'd', N: 'N', train: 'train', test: 'test', epochs: 'epochs', batch: 'batchSize',
     lr: 'lr', 'weight-decay': 'weightDecay', flip: 'flip',
+    spread: 'spread', 'max-depth': 'maxDepth', 'max-args': 'maxArgs',
   };
   for (const [option, field] of Object.entries(numeric)) {
     const value = numberValue(values, option);
@@ -165,9 +171,10 @@ function workerRunner(size) {
 }
 
 function describeRun(run) {
+  const value = (accuracy) => (accuracy === null ? '—' : accuracy.toFixed(3));
   const accuracy = run.trainAccuracy === null
     ? 'no accuracy'
-    : `train ${run.trainAccuracy.toFixed(3)} test ${run.testAccuracy.toFixed(3)}`;
+    : `train ${value(run.trainAccuracy)} test ${value(run.testAccuracy)}`;
   const diverged = run.diverged ? `, diverged at epoch ${run.diverged.epoch}` : '';
   return `T=${run.T} s_A0=${run.sA0} seed=${run.seed}: ${accuracy}, final s_A ${run.finalSA.toFixed(4)}${diverged} (${run.seconds.toFixed(1)} s)`;
 }
@@ -382,7 +389,9 @@ export async function commandExperiment(rest, values) {
 }
 
 // API option names and the command-line options that set them.
-const OPTION_NAMES = { batchSize: '--batch', weightDecay: '--weight-decay' };
+const OPTION_NAMES = {
+  batchSize: '--batch', weightDecay: '--weight-decay', spread: '--spread', maxDepth: '--max-depth', maxArgs: '--max-args',
+};
 
 /** Rewrites API option names in an error message as the command-line options that set them. */
 function renameFields(error) {
