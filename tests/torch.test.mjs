@@ -27,8 +27,9 @@ const skip = python ? false : 'no python3 can import torch (Debian: apt-get inst
 // s_A > 0 gives large gradients, so clipping acts; a tiny readout gives
 // nearly equal outputs, so the spread penalty acts.
 const CASES = [
-  { name: 'clipping', sA: 0.05, readoutScale: 1 },
-  { name: 'spread penalty', sA: -0.5, readoutScale: 1e-3 },
+  { name: 'clipping', sA: 0.05, readoutScale: 1, K: 1 },
+  { name: 'spread penalty', sA: -0.5, readoutScale: 1e-3, K: 1 },
+  { name: 'cross-entropy, 3 classes', sA: -0.2, readoutScale: 0.05, K: 3 },
 ];
 
 for (const c of CASES) {
@@ -36,10 +37,18 @@ for (const c of CASES) {
     const T = 30;
     const batchSize = 16;
     const steps = 6;
-    const model = await randomModel({ d: 3, N: 4, vocab: 2, sA: c.sA, seed: 12 });
+    const model = await randomModel({ d: 3, N: 4, vocab: 2, K: c.K, sA: c.sA, seed: 12 });
     const { layout, params } = packParameters(model);
     for (let i = 0; i < layout.lengths.W; i++) params[layout.offsets.W + i] *= c.readoutScale;
     const data = majorityTask({ T, train: batchSize * steps, test: 0, seed: 12 });
+    // Three classes from the ones count: few, about half, many.
+    if (c.K === 3) {
+      for (let i = 0; i < data.train.count; i++) {
+        let ones = 0;
+        for (let t = data.train.offsets[i]; t < data.train.offsets[i + 1]; t++) ones += data.train.tokens[t];
+        data.train.labels[i] = ones < T / 3 ? 0 : ones < (2 * T) / 3 ? 1 : 2;
+      }
+    }
     const batches = Array.from({ length: steps }, (_, i) => selectSequences(data.train, Array.from({ length: batchSize }, (_, k) => i * batchSize + k)));
 
     const slice = (name) => Array.from(params.subarray(layout.offsets[name], layout.offsets[name] + layout.lengths[name]));
@@ -47,7 +56,8 @@ for (const c of CASES) {
     const job = {
       params: {
         embedding: rows(slice('embedding'), layout.d), A: rows(slice('A'), layout.N), W_B: rows(slice('W_B'), layout.d),
-        W_C: rows(slice('W_C'), layout.d), q: slice('q'), p: slice('p'), w: slice('W'),
+        W_C: rows(slice('W_C'), layout.d), q: slice('q'), p: slice('p'),
+        w: c.K === 1 ? slice('W') : rows(slice('W'), layout.d),
       },
       batches: batches.map((batch) => ({ tokens: rows(Array.from(batch.tokens), T), labels: Array.from(batch.labels) })),
       recipe: RECIPE,
@@ -61,8 +71,8 @@ for (const c of CASES) {
     let penalized = 0;
     for (const [index, batch] of batches.entries()) {
       const logits = tokenLogits(model.exports, layout, params, batch);
-      const { loss, dlogits } = batchLoss(model.exports, logits, batch.labels, 1);
-      penalized += batchLoss(model.exports, logits, batch.labels, 1, { penaltyFactor: 0 }).loss < loss ? 1 : 0;
+      const { loss, dlogits } = batchLoss(model.exports, logits, batch.labels, c.K);
+      penalized += batchLoss(model.exports, logits, batch.labels, c.K, { penaltyFactor: 0 }).loss < loss ? 1 : 0;
       const grad = tokenGradient(model.exports, layout, params, batch, dlogits);
       clipped += clipGradient(grad, RECIPE.clipNorm) > RECIPE.clipNorm ? 1 : 0;
       adam.update(params, grad);

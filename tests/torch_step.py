@@ -30,15 +30,20 @@ def main():
             decay = torch.exp(delta[:, t, None, None] * params["A"])
             h = decay * h + delta[:, t, None, None] * B[:, t, None, :] * u[:, t, :, None]
         y = torch.einsum("bdn,bn->bd", h, C[:, -1])
-        return y @ params["w"]
+        # w is d for one logit, K×d for K classes (the authors' ListOps readout W).
+        readout = params["w"]
+        return y @ (readout.T if readout.dim() == 2 else readout)
 
     steps = []
     for batch in job["batches"]:
         tokens = torch.tensor(batch["tokens"])
-        labels = torch.tensor(batch["labels"], dtype=torch.float64)
         optimizer.zero_grad()
         logits = forward(tokens)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+        if logits.dim() == 1:
+            labels = torch.tensor(batch["labels"], dtype=torch.float64)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+        else:
+            loss = torch.nn.functional.cross_entropy(logits, torch.tensor(batch["labels"]))
         spread = torch.std(torch.sigmoid(logits))
         loss = loss + torch.clamp((recipe["minStd"] - spread) * recipe["penaltyFactor"], min=0.0)
         loss.backward()
