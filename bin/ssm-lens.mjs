@@ -8,7 +8,9 @@ import {
   SsmLensError, TERMS, bound, modelFromFile, randomModel, sweep,
 } from '../wasm/index.mjs';
 import { EXPERIMENT_HELP, EXPERIMENT_OPTIONS, commandExperiment } from './lib/experiment.mjs';
-import { UsageError, readInputFile, readSequence } from './lib/input.mjs';
+import {
+  UsageError, numberOption, readInputFile, readSequence,
+} from './lib/input.mjs';
 import {
   csvLine, formatNumber, toJson, write,
 } from './lib/output.mjs';
@@ -124,16 +126,6 @@ const OPTIONS = {
   json: { type: 'boolean' }, csv: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   ...EXPERIMENT_OPTIONS,
 };
-
-function numberOption(values, name) {
-  if (values[name] === undefined) return undefined;
-  const text = values[name].trim();
-  const value = Number(text);
-  if (text === '' || !Number.isFinite(value)) {
-    throw new UsageError(`--${name} must be a number, got '${values[name]}'`);
-  }
-  return value;
-}
 
 async function loadModel(values) {
   if (values.model !== undefined && values.random) {

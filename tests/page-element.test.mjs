@@ -7,8 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../scripts/serve.mjs';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, loadBrowserSetup } from './browser.mjs';
+import { loadBrowserSetup, startBrowserSession } from './browser.mjs';
 import { randomModel } from '../wasm/index.mjs';
 
 const REPOSITORY = fileURLToPath(new URL('..', import.meta.url));
@@ -30,24 +29,19 @@ function embeddingPage(body) {
 }
 
 describe('<ssm-lens-view>', { skip: browserSetup.skip }, () => {
-  let server;
+  let session;
   let browser;
   let origin;
 
   before(async () => {
-    server = await startServer({ port: 0 });
-    origin = `http://127.0.0.1:${server.address().port}`;
-    browser = await browserSetup.chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    session = await startBrowserSession(browserSetup.chromium);
+    browser = session.browser;
+    origin = session.origin;
     await mkdir(ARTIFACTS_DIR, { recursive: true });
   });
 
   after(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server.close(resolve));
+    await session?.close();
   });
 
   /**

@@ -9,8 +9,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../scripts/serve.mjs';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, loadBrowserSetup } from './browser.mjs';
+import { loadBrowserSetup, startBrowserSession } from './browser.mjs';
 import {
   bound, experimentJobs, modelFromStateDict, runTrainingJob, taskData,
 } from '../wasm/index.mjs';
@@ -50,7 +49,7 @@ const SMALL_STABILITY = {
 };
 
 describe('Reproduce view', { skip: browserSetup.skip }, () => {
-  let server;
+  let session;
   let browser;
   let pageUrl;
   // runTrainingJob results of the small runs in Node, in job order.
@@ -58,13 +57,9 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
   let stabilityRuns;
 
   before(async () => {
-    server = await startServer({ port: 0 });
-    pageUrl = `http://127.0.0.1:${server.address().port}/web/`;
-    browser = await browserSetup.chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    session = await startBrowserSession(browserSetup.chromium);
+    browser = session.browser;
+    pageUrl = `${session.origin}/web/`;
     lengthRuns = [];
     for (const job of experimentJobs('length', { ...SMALL_LENGTH.options, keepModel: true })) lengthRuns.push(await runTrainingJob(job));
     stabilityRuns = [];
@@ -72,8 +67,7 @@ describe('Reproduce view', { skip: browserSetup.skip }, () => {
   });
 
   after(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve) ?? resolve());
+    await session?.close();
   });
 
   /**

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../scripts/serve.mjs';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, loadBrowserSetup } from './browser.mjs';
+import { loadBrowserSetup, startBrowserSession } from './browser.mjs';
 import {
   bound, createModel, randomModel,
 } from '../wasm/index.mjs';
@@ -143,24 +143,19 @@ function stateHash(settings) {
 }
 
 describe('web page', { skip: browserSetup.skip }, () => {
-  let server;
+  let session;
   let browser;
   let pageUrl;
 
   before(async () => {
-    server = await startServer({ port: 0 });
-    pageUrl = `http://127.0.0.1:${server.address().port}/web/`;
-    browser = await browserSetup.chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    session = await startBrowserSession(browserSetup.chromium);
+    browser = session.browser;
+    pageUrl = `${session.origin}/web/`;
     await mkdir(ARTIFACTS_DIR, { recursive: true });
   });
 
   after(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server.close(resolve));
+    await session?.close();
   });
 
   /**

@@ -168,6 +168,11 @@ export function tokenLogits(exports, layout, params, split, { kernel = 'simd' } 
   const run = exports[kernelName('ssm_token_logits', kernel)];
   checkCall(layout, params, split);
   checkBatchMemory(layout, split);
+  return callLogits(run, exports, layout, params, split);
+}
+
+/** Runs a logits kernel on arguments already checked (trainModel checks its data once). */
+function callLogits(run, exports, layout, params, split) {
   return withArena(exports, (arena) => {
     const paramsPointer = arena.float64(params);
     const tokens = arena.int32(split.tokens);
@@ -195,6 +200,11 @@ export function tokenGradient(exports, layout, params, split, dlogits, { kernel 
   const bad = dlogits.findIndex((value) => !Number.isFinite(value));
   if (bad >= 0) throw new SsmLensError(`dlogits contains NaN or Infinity at index ${bad}`, { code: 'nonfinite' });
   checkBatchMemory(layout, split);
+  return callGradient(run, exports, layout, params, split, dlogits);
+}
+
+/** Runs a backward kernel on arguments already checked. */
+function callGradient(run, exports, layout, params, split, dlogits) {
   return withArena(exports, (arena) => {
     const paramsPointer = arena.float64(params);
     const tokens = arena.int32(split.tokens);
@@ -498,9 +508,13 @@ export async function trainModel(data, options = {}) {
   }
   checkSplit('data.train', data.train, layout.vocab, classes);
   checkSplit('data.test', data.test, layout.vocab, classes, { allowEmpty: true });
+  // Every batch is a subset of the training split, so checking the split once
+  // covers the kernel calls of the loop, which skip the per-call checks.
+  checkBatchMemory(layout, data.train);
   const exports = initial.exports;
   const kernel = options.kernel ?? 'simd';
-  kernelName('ssm_token_logits', kernel);
+  const runLogits = exports[kernelName('ssm_token_logits', kernel)];
+  const runBackward = exports[kernelName('ssm_token_backward', kernel)];
 
   const optimizer = new Adam(layout.count, recipe);
   const scheduler = new PlateauScheduler({
@@ -527,9 +541,9 @@ export async function trainModel(data, options = {}) {
     for (let start = 0; start < order.length; start += recipe.batchSize) {
       const batch = selectSequences(data.train, order.slice(start, start + recipe.batchSize));
       try {
-        const logits = tokenLogits(exports, layout, params, batch, { kernel });
+        const logits = callLogits(runLogits, exports, layout, params, batch);
         const { loss, dlogits } = batchLoss(exports, logits, batch.labels, K, recipe);
-        const grad = tokenGradient(exports, layout, params, batch, dlogits, { kernel });
+        const grad = callGradient(runBackward, exports, layout, params, batch, dlogits);
         clipGradient(grad, recipe.clipNorm);
         optimizer.update(params, grad);
         if (!params.every(Number.isFinite)) {

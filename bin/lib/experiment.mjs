@@ -13,7 +13,7 @@ import {
   experimentJobs, runJobs, summarizeLength, summarizeStability,
 } from '../../wasm/experiment.mjs';
 import { LOG_COLUMNS } from '../../wasm/train.mjs';
-import { UsageError } from './input.mjs';
+import { UsageError, numberOption } from './input.mjs';
 import { PALETTE, drawPanel, panelRaster } from './plot.mjs';
 import { encodePng } from './png.mjs';
 import {
@@ -98,16 +98,6 @@ function createDirectory(path) {
   }
 }
 
-function numberValue(values, option) {
-  if (values[option] === undefined) return undefined;
-  const text = values[option].trim();
-  const value = Number(text);
-  if (text === '' || !Number.isFinite(value)) {
-    throw new UsageError(`--${option} must be a number, got '${values[option]}'`);
-  }
-  return value;
-}
-
 function experimentOptions(values) {
   const options = {};
   if (values.task !== undefined) options.task = values.task;
@@ -120,7 +110,7 @@ function experimentOptions(values) {
     spread: 'spread', 'max-depth': 'maxDepth', 'max-args': 'maxArgs',
   };
   for (const [option, field] of Object.entries(numeric)) {
-    const value = numberValue(values, option);
+    const value = numberOption(values, option);
     if (value !== undefined) options[field] = value;
   }
   if (values.save !== undefined) options.keepModel = true;
@@ -339,7 +329,7 @@ export async function commandExperiment(rest, values) {
   if (values['log-csv'] !== undefined) writeOutput('--log-csv', values['log-csv'], '');
   if (values.png !== undefined) writeOutput('--png', values.png, '');
   const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
-  const size = numberValue(values, 'jobs') ?? cores;
+  const size = numberOption(values, 'jobs') ?? cores;
   if (!Number.isInteger(size) || size < 1 || size > 256) {
     throw new UsageError(`--jobs must be an integer in 1..256, got '${values.jobs}'`);
   }

@@ -8,6 +8,17 @@ export class UsageError extends Error {}
 // A state dict of the largest model (d = N = 4096) is well below this.
 export const MAX_FILE_BYTES = 1 << 30;
 
+/** Returns the number given as --name, or undefined when the option is absent. */
+export function numberOption(values, name) {
+  if (values[name] === undefined) return undefined;
+  const text = values[name].trim();
+  const value = Number(text);
+  if (text === '' || !Number.isFinite(value)) {
+    throw new UsageError(`--${name} must be a number, got '${values[name]}'`);
+  }
+  return value;
+}
+
 /** Reads a file, rejecting devices, pipes and oversized files first. */
 export function readInputFile(option, path) {
   let stats;
