@@ -4,6 +4,7 @@
 // the double range (which the API keeps only as log10) can be drawn.
 // With yLog false the y axis is linear and takes plain values instead
 // (accuracies, s_A and losses of the Reproduce view).
+import { linearTicks, niceLinearStep } from '../wasm/ticks.mjs';
 import { sharedScheduler } from './frame.mjs';
 
 const FONT_SIZE = 12;
@@ -19,27 +20,6 @@ export function powerOfTen(exponent) {
   if (exponent === 1) return '10';
   const digits = String(exponent).split('').map((character) => SUPERSCRIPTS[character] ?? character).join('');
   return `10${digits}`;
-}
-
-/**
- * Returns the multiples of step in [lo, hi], each computed as index × step
- * and rounded to 6 significant digits, so that float noise neither shows in
- * a label (0.30000000000000004) nor turns 0 into 2.8e-17.
- */
-function linearTicks(lo, hi, step) {
-  const values = [];
-  for (let index = Math.ceil(lo / step - 1e-9); index * step <= hi + step * 1e-9; index++) {
-    values.push(index === 0 ? 0 : Number((index * step).toPrecision(6)));
-  }
-  return values;
-}
-
-function niceLinearStep(span, count) {
-  const raw = span / Math.max(1, count);
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const normalized = raw / magnitude;
-  const factor = [1, 2, 5, 10].find((candidate) => normalized <= candidate) ?? 10;
-  return factor * magnitude;
 }
 
 /**

@@ -14,8 +14,8 @@ import {
 } from '../../wasm/experiment.mjs';
 import { LOG_COLUMNS } from '../../wasm/train.mjs';
 import { UsageError, numberOption } from './input.mjs';
-import { PALETTE, drawPanel, panelRaster } from './plot.mjs';
-import { encodePng } from './png.mjs';
+import { PALETTE, drawPanel } from './plot.mjs';
+import { Raster, encodePng } from './png.mjs';
 import {
   csvLine, formatNumber, toJson, write,
 } from './output.mjs';
@@ -258,7 +258,7 @@ const PANEL_WIDTH = 520;
 function lengthFigure({ rows, flatness }) {
   const point = (row, stat) => [row.T, row[stat].mean, row[stat].std ?? 0];
   const height = 460;
-  const raster = panelRaster(3, PANEL_WIDTH, height);
+  const raster = new Raster(3 * PANEL_WIDTH, height);
   const box = (index) => ({ left: index * PANEL_WIDTH + 8, top: 8, width: PANEL_WIDTH - 16, height: height - 16 });
   drawPanel(raster, box(0), {
     title: 'accuracy against T', xTitle: 'T', yTitle: 'accuracy (mean, bars: sd over seeds)',
@@ -282,7 +282,7 @@ function lengthFigure({ rows, flatness }) {
 /** The stability experiment's figure: s_A and log10 of the loss against the epoch, one line per initial s_A. */
 function stabilityFigure(rows) {
   const height = 300 + rows.length * 20;
-  const raster = panelRaster(2, PANEL_WIDTH, height);
+  const raster = new Raster(2 * PANEL_WIDTH, height);
   const box = (index) => ({ left: index * PANEL_WIDTH + 8, top: 8, width: PANEL_WIDTH - 16, height: height - 16 });
   // The mean over seeds at each epoch, over the runs that reached it.
   const meanCurve = (row, field, transform = (v) => v) => {

@@ -1,7 +1,8 @@
 // Line plots as PNG rasters for `ssm-lens experiment --png`: the paper's
 // accuracy and gap against T, and s_A and the loss against the epoch.
+import { linearTicks, niceLinearStep } from '../../wasm/ticks.mjs';
 import {
-  LINE_HEIGHT, Raster, formatTick, textWidth,
+  LINE_HEIGHT, formatTick, textWidth,
 } from './png.mjs';
 
 const GRAY = [90, 90, 90];
@@ -14,14 +15,7 @@ export const PALETTE = [
 
 /** Returns about `count` round tick values covering [lo, hi]. */
 function ticks(lo, hi, count = 6) {
-  const raw = (hi - lo) / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
-  const values = [];
-  for (let index = Math.ceil(lo / step - 1e-9); index * step <= hi + step * 1e-9; index++) {
-    values.push(index === 0 ? 0 : Number((index * step).toPrecision(6)));
-  }
-  return values;
+  return linearTicks(lo, hi, niceLinearStep(hi - lo, count));
 }
 
 /** Draws a straight line of width 2 from (x0, y0) to (x1, y1); every `dash` pixels on, then off, when dash > 0. */
@@ -104,9 +98,4 @@ export function drawPanel(raster, { left, top, width, height }, { title, xTitle,
     line(raster, plotLeft, y + 7, plotLeft + 24, y + 7, color, dash);
     raster.text(plotLeft + 32, y, label, GRAY);
   });
-}
-
-/** Creates a white raster for panels side by side, each panelWidth × height. */
-export function panelRaster(panels, panelWidth, height) {
-  return new Raster(panels * panelWidth, height);
 }
