@@ -1,12 +1,13 @@
 /*
  * train.c: libFuzzer harness for the training kernels (ssm_token_logits,
- * ssm_token_backward and their plain twins, and ssm_batch_loss). The input's first bytes choose
- * the sizes, the sequence lengths (zero allowed, which must be rejected) and
- * the tokens (out-of-range ones allowed); the rest are raw float32 bits
- * widened to the float64 parameters, so NaN, Infinity, subnormals and huge
- * values all occur. A kernel may reject its input, but success must return
- * only finite numbers, and the twins must agree on the status except at the
- * edge of overflow, and on the values where both succeed.
+ * ssm_token_backward and their plain twins, and ssm_batch_loss).
+ * The input's first bytes choose the sizes, the sequence lengths and the
+ * tokens. Zero lengths and out-of-range tokens occur and must be rejected.
+ * The rest are raw float32 bits widened to the float64 parameters, so NaN,
+ * Infinity, subnormals and huge values all occur. A kernel may reject its
+ * input, but success must return only finite numbers. The twins must agree
+ * on the status except at the edge of overflow, and on the values where
+ * both succeed.
  */
 #include <math.h>
 #include <stdint.h>

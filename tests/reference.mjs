@@ -127,7 +127,7 @@ function sigmoid(z) {
 }
 
 /**
- * The training loss of one batch from its definition: mean binary
+ * Computes the training loss of one batch from its definition: mean binary
  * cross-entropy (K = 1) or cross-entropy (K > 1) plus
  * factor · max(0, minStd − s), s the sample standard deviation of
  * sigmoid(logits). Returns { loss, dlogits, correct }.

@@ -75,7 +75,7 @@ export function unpackParameters(layout, params, { source = 'trained' } = {}) {
  * Checks a dataset split { tokens: Int32Array, offsets: Int32Array (count+1),
  * labels, count } against a vocabulary and a class count.
  */
-export function checkSplit(name, split, vocab, classes, { allowEmpty = false, labelled = true } = {}) {
+function checkSplit(name, split, vocab, classes, { allowEmpty = false, labelled = true } = {}) {
   if (split == null || !(split.tokens instanceof Int32Array) || !(split.offsets instanceof Int32Array)) {
     throw new SsmLensError(`${name} must be { tokens: Int32Array, offsets: Int32Array, labels, count }, got ${describe(split)}`);
   }

@@ -24,7 +24,7 @@ import {
 } from './reproduce-views.mjs';
 
 /** The settings of `ssm-lens experiment` for each experiment, as the fields show them. */
-export const REPRODUCE_DEFAULTS = Object.freeze({
+const REPRODUCE_DEFAULTS = Object.freeze({
   length: { T: '25:400:25', sA: '0', seeds: '5' },
   stability: { T: '250', sA: '-0.1:0.1:0.02', seeds: '1' },
   shared: {
@@ -122,6 +122,7 @@ export class ReproducePanel {
    */
   constructor({ onOpenModel }) {
     this.onOpenModel = onOpenModel;
+
     this.controls = {
       form: byId('reproduce-form'),
       kindLength: byId('reproduce-kind-length'),
@@ -145,6 +146,7 @@ export class ReproducePanel {
       csv: byId('reproduce-csv'),
       json: byId('reproduce-json'),
     };
+
     this.outputs = {
       error: byId('reproduce-error'),
       progress: byId('reproduce-progress'),
@@ -160,6 +162,7 @@ export class ReproducePanel {
       openStatus: byId('reproduce-open-status'),
       exportError: byId('reproduce-export-error'),
     };
+
     // The plots are created on the first run, so the page pays nothing for them before.
     this.plots = null;
     // The run on show (in progress or finished), see start().
@@ -176,6 +179,7 @@ export class ReproducePanel {
     this.nextResultsRedraw = 0;
     this.resultsTimer = 0;
     this.measuringRedraw = false;
+
     this.controls.workers.value = String(defaultWorkerCount());
     this.listen();
   }

@@ -168,10 +168,10 @@ const lowerOf = (statistic) => (statistic.n > 0 ? statistic.mean - statistic.std
 const upperOf = (statistic) => (statistic.n > 0 ? statistic.mean + statistic.std : NaN);
 
 /**
- * Returns the LinePlot data of the length experiment. Each plot is against T:
- *   accuracy   train and test accuracy, mean ± std bands
- *   gap        the gap, its mean ± std band, and its mean over T as a line
- *   capacity   log10 C_F of the trained models, with the vacuous region shaded
+ * Returns the LinePlot data of the length experiment, three plots against T.
+ *   accuracy: train and test accuracy with mean ± std bands.
+ *   gap: the gap with its mean ± std band, and its mean over T as a line.
+ *   capacity: log10 C_F of the trained models, with the vacuous region shaded.
  * vacuousLog10 is log10 of the C_F at which the gap bound becomes vacuous at m.
  */
 export function lengthPlotData(summary, { vacuousLog10 = null, m = null } = {}) {
@@ -223,7 +223,7 @@ export function lengthPlotData(summary, { vacuousLog10 = null, m = null } = {}) 
 }
 
 /** Returns the plot style of the curves that start at sA0, among all initial values starts. */
-export function stabilityStyle(sA0, starts) {
+function stabilityStyle(sA0, starts) {
   const sameSign = starts.filter((value) => Math.sign(value) === Math.sign(sA0)).map(Math.abs).sort((a, b) => a - b);
   const rank = sameSign.indexOf(Math.abs(sA0));
   let color = '--plot-zero';

@@ -254,7 +254,7 @@ async function writeStability(summary, values) {
 
 const PANEL_WIDTH = 520;
 
-/** The length experiment's figure: accuracy, gap and log10 C_F against T. */
+/** Draws the length experiment's figure: accuracy, gap and log10 C_F against T. */
 function lengthFigure({ rows, flatness }) {
   const point = (row, stat) => [row.T, row[stat].mean, row[stat].std ?? 0];
   const height = 460;
@@ -279,7 +279,7 @@ function lengthFigure({ rows, flatness }) {
   return raster;
 }
 
-/** The stability experiment's figure: s_A and log10 of the loss against the epoch, one line per initial s_A. */
+/** Draws the stability experiment's figure: s_A and log10 of the loss against the epoch, one line per initial s_A. */
 function stabilityFigure(rows) {
   const height = 300 + rows.length * 20;
   const raster = new Raster(2 * PANEL_WIDTH, height);

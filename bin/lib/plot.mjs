@@ -1,5 +1,6 @@
-// Line plots as PNG rasters for `ssm-lens experiment --png`: the paper's
-// accuracy and gap against T, and s_A and the loss against the epoch.
+// Line plots as PNG rasters for `ssm-lens experiment --png`: accuracy and
+// gap against T, and s_A and the loss against the epoch, as in the figures
+// of Honarpisheh et al. (NeurIPS 2025).
 import { linearTicks, niceLinearStep } from '../../wasm/ticks.mjs';
 import {
   LINE_HEIGHT, formatTick, textWidth,
@@ -81,14 +82,14 @@ export function drawPanel(raster, { left, top, width, height }, { title, xTitle,
 
   // Series: lines between consecutive finite points, error bars, point markers.
   for (const { color, points, dash = 0 } of series) {
-    const shown = points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-    for (let i = 1; i < shown.length; i++) {
-      line(raster, toX(shown[i - 1][0]), toY(shown[i - 1][1]), toX(shown[i][0]), toY(shown[i][1]), color, dash);
+    const finitePoints = points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    for (let i = 1; i < finitePoints.length; i++) {
+      line(raster, toX(finitePoints[i - 1][0]), toY(finitePoints[i - 1][1]), toX(finitePoints[i][0]), toY(finitePoints[i][1]), color, dash);
     }
-    for (const [x, y, spread] of shown) {
+    for (const [x, y, spread] of finitePoints) {
       if (spread > 0) line(raster, toX(x), toY(y - spread), toX(x), toY(y + spread), color);
       // Markers only where there are few points (per T), not on per-epoch curves; a lone point always gets one.
-      if (shown.length <= 30) raster.fill(Math.round(toX(x)) - 2, Math.round(toY(y)) - 2, 5, 5, color);
+      if (finitePoints.length <= 30) raster.fill(Math.round(toX(x)) - 2, Math.round(toY(y)) - 2, 5, 5, color);
     }
   }
 

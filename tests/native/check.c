@@ -350,11 +350,15 @@ static void check_training(int trials) {
 
         tokens[0] = V;
         CHECK(ssm_token_logits(params, V, d, N, K, tokens, offsets, count, logits, &fault) == SSM_ERR_ARGUMENT, "token V");
-        CHECK(fault.what == SSM_AT_INPUT && fault.step == 0 && fault.index == V, "token V fault");
+        CHECK(fault.what == SSM_AT_INPUT, "token V: fault kind %d", fault.what);
+        CHECK(fault.step == 0, "token V: fault step %d", fault.step);
+        CHECK(fault.index == V, "token V: fault index %d", fault.index);
         tokens[0] = 0;
         params[P - 1] = NAN;
         CHECK(ssm_token_backward(params, V, d, N, K, tokens, offsets, count, dlogits, grad, &fault) == SSM_ERR_NONFINITE, "NaN W");
-        CHECK(fault.what == SSM_AT_PARAMETER && fault.index == 5 && fault.step == P - 1, "NaN W fault");
+        CHECK(fault.what == SSM_AT_PARAMETER, "NaN W: fault kind %d", fault.what);
+        CHECK(fault.index == 5, "NaN W: tensor %d", fault.index);
+        CHECK(fault.step == P - 1, "NaN W: position %d", fault.step);
         free(params), free(tokens), free(grad), free(grad_plain);
     }
 
@@ -366,11 +370,15 @@ static void check_training(int trials) {
         int32_t correct;
         ssm_fault fault;
         const int32_t four[4] = {1, 0, 1, 0};
-        CHECK(ssm_batch_loss(z, four, 4, 1, 0.1, 10, &loss, &correct, dz, &fault) == SSM_OK && isfinite(loss), "binary loss");
+        CHECK(ssm_batch_loss(z, four, 4, 1, 0.1, 10, &loss, &correct, dz, &fault) == SSM_OK, "binary loss");
+        CHECK(isfinite(loss), "binary loss value %g", loss);
         CHECK(correct == 4, "binary correct %d", correct);
-        CHECK(ssm_batch_loss(z, labels, 2, 2, 0.1, 10, &loss, &correct, dz, &fault) == SSM_OK && isfinite(loss), "two-class loss");
+        CHECK(ssm_batch_loss(z, labels, 2, 2, 0.1, 10, &loss, &correct, dz, &fault) == SSM_OK, "two-class loss");
+        CHECK(isfinite(loss), "two-class loss value %g", loss);
         CHECK(ssm_batch_loss(z, bad_labels, 2, 2, 0.1, 10, &loss, &correct, dz, &fault) == SSM_ERR_ARGUMENT, "label 2 of 2 classes");
-        CHECK(fault.what == SSM_AT_OPTION && fault.step == 1 && fault.index == 2, "label fault");
+        CHECK(fault.what == SSM_AT_OPTION, "label: fault kind %d", fault.what);
+        CHECK(fault.step == 1, "label: fault row %d", fault.step);
+        CHECK(fault.index == 2, "label: fault label %d", fault.index);
         const double nan[2] = {NAN, 0};
         CHECK(ssm_batch_loss(nan, labels, 2, 1, 0.1, 10, &loss, &correct, dz, &fault) == SSM_ERR_NONFINITE, "NaN logit");
     }
@@ -389,7 +397,8 @@ static void check_training(int trials) {
     double grown[7] = {1, 1, 1, 1, 0, 30, 1}; /* E, A = 1, W_B, W_C, q, p = 30, W */
     int32_t *ones = calloc(T, sizeof(int32_t)), span[2] = {0, T};
     CHECK(ssm_token_logits(grown, V, d, N, K, ones, span, 1, logits, &fault) == SSM_ERR_OVERFLOW, "growth overflows");
-    CHECK(fault.what == SSM_AT_LOGITS && fault.step == 0, "growth fault");
+    CHECK(fault.what == SSM_AT_LOGITS, "growth: fault kind %d", fault.what);
+    CHECK(fault.step == 0, "growth: fault sequence %d", fault.step);
     double grad[7];
     CHECK(ssm_token_backward(grown, V, d, N, K, ones, span, 1, grown, grad, &fault) == SSM_ERR_OVERFLOW, "growth gradient");
     free(ones);
