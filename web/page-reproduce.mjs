@@ -455,8 +455,10 @@ export class ReproducePanel {
     if (!run) return;
     this.renderProgress(run);
 
-    // While the last redraw is measured, its measurement requests the next render.
-    if ((!this.resultsChanged && !this.curvesChanged) || this.measuringRedraw) return;
+    // While the last redraw is measured, its measurement requests the next render. The final
+    // redraw of an ended run is not deferred, so that it shows with the status line that ends it.
+    if (!this.resultsChanged && !this.curvesChanged) return;
+    if (this.measuringRedraw && !run.ended) return;
     const now = performance.now();
     if (now < this.nextResultsRedraw && !run.ended) {
       if (!this.resultsTimer) {
